@@ -1,0 +1,78 @@
+import { LRUCache } from 'lru-cache';
+
+export interface BruteForceSettings {
+  /** Failures within the window after which the address or key id is blocked. */
+  readonly maxFailures: number;
+  readonly windowSec: number;
+  readonly blockSec: number;
+  /** Delay added to each failed answer once half of `maxFailures` is reached. */
+  readonly delayMs: number;
+}
+
+export const DEFAULT_BRUTE_FORCE: BruteForceSettings = {
+  maxFailures: 10,
+  windowSec: 60,
+  blockSec: 300,
+  delayMs: 250,
+};
+
+export type BruteForceSubject = 'ip' | 'key';
+
+interface Entry {
+  count: number;
+  windowStart: number;
+  blockedUntil: number;
+}
+
+/** The per-process failure counters; shared across config reloads. */
+export function createBruteForceState(max = 100_000): LRUCache<string, Entry> {
+  return new LRUCache<string, Entry>({ max });
+}
+
+export interface FailureVerdict {
+  /** Milliseconds to wait before answering (slows guessing down). */
+  readonly delayMs: number;
+  /** True when this failure tipped the subject into a block. */
+  readonly blocked: boolean;
+}
+
+/**
+ * Counts failed authentications per client address and per API-key look-up id in fixed windows;
+ * slows answers down past half the limit and blocks the subject for `blockSec` at the limit.
+ * Counters are per process: with N nodes an attacker gets at most N times the budget.
+ */
+export class BruteForceGuard {
+  constructor(
+    readonly settings: BruteForceSettings,
+    private readonly state: LRUCache<string, Entry> = createBruteForceState(),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Seconds left on a block (0 when not blocked). */
+  blockedSeconds(subject: BruteForceSubject, id: string): number {
+    const entry = this.state.get(`${subject}:${id}`);
+    if (entry === undefined) return 0;
+    const left = entry.blockedUntil - this.now();
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
+  recordFailure(subject: BruteForceSubject, id: string): FailureVerdict {
+    const key = `${subject}:${id}`;
+    const now = this.now();
+    let entry = this.state.get(key);
+    if (entry === undefined || now - entry.windowStart >= this.settings.windowSec * 1000) {
+      entry = { count: 0, windowStart: now, blockedUntil: entry?.blockedUntil ?? 0 };
+      this.state.set(key, entry);
+    }
+    entry.count += 1;
+    let blocked = false;
+    if (entry.count >= this.settings.maxFailures && entry.blockedUntil <= now) {
+      entry.blockedUntil = now + this.settings.blockSec * 1000;
+      entry.count = 0;
+      entry.windowStart = now;
+      blocked = true;
+    }
+    const delayMs = blocked || entry.count * 2 >= this.settings.maxFailures ? this.settings.delayMs : 0;
+    return { delayMs, blocked };
+  }
+}
