@@ -1,0 +1,94 @@
+import type { Decision, GcraSpec, Reservation, ReserveSpec, WindowSpec } from './types.js';
+
+/**
+ * The decision arithmetic, shared by the memory store and mirrored line for line by the Redis
+ * scripts (redis-scripts.ts). Times are milliseconds; `tat` is the GCRA theoretical arrival time.
+ */
+
+/** Float tolerance so that sums of fractional emission intervals never refuse an exact fit. */
+const EPSILON_MS = 1e-6;
+
+export interface GcraOutcome {
+  readonly decision: Decision;
+  /** New TAT to store, or undefined when refused (nothing changes). */
+  readonly tat: number | undefined;
+}
+
+export function gcraStep(storedTat: number, now: number, spec: GcraSpec, cost: number): GcraOutcome {
+  const tat = storedTat > now ? storedTat : now;
+  const newTat = tat + cost * spec.emissionMs;
+  const allowAt = newTat - spec.burst * spec.emissionMs;
+  if (allowAt > now + EPSILON_MS) {
+    return {
+      decision: { allowed: false, remaining: 0, retryAfterMs: allowAt - now, resetMs: tat - now },
+      tat: undefined,
+    };
+  }
+  return {
+    decision: {
+      allowed: true,
+      remaining: Math.floor((now - allowAt) / spec.emissionMs),
+      retryAfterMs: 0,
+      resetMs: newTat - now,
+    },
+    tat: newTat,
+  };
+}
+
+export interface WindowState {
+  index: number;
+  current: number;
+  previous: number;
+}
+
+/** Sliding-window counter step; mutates `state` only when the request is admitted. */
+export function windowStep(state: WindowState, now: number, spec: WindowSpec, cost: number): Decision {
+  const index = Math.floor(now / spec.windowMs);
+  if (index !== state.index) {
+    state.previous = index === state.index + 1 ? state.current : 0;
+    state.current = 0;
+    state.index = index;
+  }
+  const elapsed = now - index * spec.windowMs;
+  const weight = (spec.windowMs - elapsed) / spec.windowMs;
+  const estimate = state.previous * weight + state.current;
+  const resetMs = spec.windowMs - elapsed;
+  if (estimate + cost > spec.limit) {
+    let retryAfterMs: number;
+    const room = spec.limit - state.current - cost;
+    if (room >= 0 && state.previous > 0) {
+      retryAfterMs = spec.windowMs * (1 - room / state.previous) - elapsed;
+    } else {
+      // the current window alone is full: wait for it to become the (shrinking) previous one
+      const roomNext = spec.limit - cost;
+      retryAfterMs =
+        resetMs + (state.current > 0 && roomNext >= 0 ? spec.windowMs * (1 - roomNext / state.current) : 0);
+    }
+    return { allowed: false, remaining: 0, retryAfterMs: Math.max(1, retryAfterMs), resetMs };
+  }
+  state.current += cost;
+  return { allowed: true, remaining: Math.floor(spec.limit - estimate - cost), retryAfterMs: 0, resetMs };
+}
+
+export interface ReserveOutcome {
+  readonly reservation: Reservation;
+  readonly tat: number | undefined;
+}
+
+/** Leaky bucket (nginx `limit_req` with `burst` and `delay`) expressed as a GCRA reservation. */
+export function reserveStep(storedTat: number, now: number, spec: ReserveSpec): ReserveOutcome {
+  const tat = storedTat > now ? storedTat : now;
+  const queuedMs = tat - now;
+  const maxQueuedMs = spec.burst * spec.emissionMs;
+  if (queuedMs > maxQueuedMs + EPSILON_MS) {
+    return {
+      reservation: { allowed: false, delayMs: 0, retryAfterMs: queuedMs - maxQueuedMs },
+      tat: undefined,
+    };
+  }
+  const delayMs = queuedMs - spec.delayFree * spec.emissionMs;
+  return {
+    reservation: { allowed: true, delayMs: delayMs > 0 ? delayMs : 0, retryAfterMs: 0 },
+    tat: tat + spec.emissionMs,
+  };
+}

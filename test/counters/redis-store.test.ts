@@ -1,0 +1,88 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { RedisCounterStore } from '../../src/counters/redis-store.js';
+import { createRedisClient } from '../../src/counters/redis-client.js';
+import { CounterStoreUnavailable } from '../../src/counters/types.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { counterStoreContract } from './contract.js';
+
+let redis: RedisServer;
+let store: RedisCounterStore;
+
+before(async () => {
+  redis = await startRedis();
+  const client = createRedisClient({ type: 'redis', url: redis.url });
+  await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+  store = new RedisCounterStore(client, 'test:');
+});
+
+after(async () => {
+  await store.close();
+  await redis.stop();
+});
+
+describe('redis counter store contract', () => {
+  counterStoreContract('redis', () => store);
+});
+
+describe('redis counter store', () => {
+  test('keys carry one hash tag and long keys are hashed', () => {
+    assert.equal(store.redisKey('rl:route:limit:c1'), 'test:{rl:route:limit:c1}');
+    const long = store.redisKey('x'.repeat(500));
+    assert.match(long, /^test:\{h:[A-Za-z0-9_-]{43}\}$/);
+    assert.match(store.redisKey('a}b{c'), /^test:\{h:/);
+  });
+
+  test('one decision is one EVALSHA (after the script is cached)', async () => {
+    await store.gcra('warm', { emissionMs: 1000, burst: 100 }, 1);
+    const stats = async (): Promise<Map<string, number>> => {
+      const text = await redis.cli('info', 'commandstats');
+      return new Map([...text.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].map((m) => [m[1] ?? '', Number(m[2])]));
+    };
+    const before = await stats();
+    for (let i = 0; i < 20; i++) await store.gcra('count', { emissionMs: 1000, burst: 100 }, 1);
+    const after = await stats();
+    const delta = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    // commandstats also counts the commands a script runs (TIME, GET, SET): one TIME per script run
+    assert.equal(delta('evalsha'), 20);
+    assert.equal(delta('eval'), 0);
+    assert.equal(delta('time'), 20);
+    const inside = new Set(['evalsha', 'time', 'get', 'set', 'info']);
+    const others = [...after.keys()].filter((name) => !inside.has(name) && delta(name) !== 0);
+    assert.deepEqual(others, []);
+  });
+
+  test('the script reloads itself after SCRIPT FLUSH (NOSCRIPT fallback)', async () => {
+    await redis.cli('script', 'flush');
+    const d = await store.gcra('flushed', { emissionMs: 1000, burst: 1 }, 1);
+    assert.equal(d.allowed, true);
+  });
+
+  test('time comes from the Redis server, not the gateway clock', async () => {
+    // a TAT written by a gateway whose clock ran an hour ahead would block; ours is read from Redis
+    const raw = new Redis(redis.url);
+    try {
+      const [seconds] = (await raw.time()) as [number | string, number | string];
+      const redisNow = Number(seconds) * 1000;
+      await raw.set(store.redisKey('skew'), String(redisNow - 10_000));
+      const d = await store.gcra('skew', { emissionMs: 1000, burst: 1 }, 1);
+      assert.equal(d.allowed, true);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  test('an unreachable server rejects at once with CounterStoreUnavailable', async () => {
+    const dead = new RedisCounterStore(
+      createRedisClient({ type: 'redis', url: 'redis://127.0.0.1:1', connectTimeoutMs: 100 }),
+    );
+    dead.client.on('error', () => undefined);
+    try {
+      await assert.rejects(dead.gcra('x', { emissionMs: 1, burst: 1 }, 1), CounterStoreUnavailable);
+      await assert.rejects(Promise.resolve(dead.increment('x', 1, 1, 1000)), CounterStoreUnavailable);
+    } finally {
+      dead.client.disconnect();
+    }
+  });
+});

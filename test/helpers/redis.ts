@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { once } from 'node:events';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Kills redis-server (SIGKILL: as abrupt as a crash). */
+  kill(): Promise<void>;
+  /** Starts redis-server again on the same port (after `kill`). */
+  restart(): Promise<void>;
+  /** Runs one command with redis-cli and returns its output. */
+  cli(...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port: bind port 0, read it, close (redis-server cannot bind port 0 itself). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}: ${out}`)),
+    );
+  });
+}
+
+async function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/**
+ * Starts a private redis-server on a free loopback port with persistence off and waits until it
+ * answers PING. Fails (never skips) when redis-server is not installed.
+ */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+
+  const launch = async (): Promise<void> => {
+    const proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'yes',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child = proc;
+    const reap = (): void => {
+      proc.kill('SIGKILL');
+    };
+    process.once('exit', reap);
+    proc.once('exit', () => process.removeListener('exit', reap));
+    const failed = new Promise<never>((_, reject) => {
+      proc.once('error', (error) =>
+        reject(
+          new Error(`redis-server could not start (is it installed? .ci/run installs it): ${error.message}`),
+        ),
+      );
+      proc.once('exit', (code) => reject(new Error(`redis-server exited early with ${code}`)));
+    });
+    failed.catch(() => undefined);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const ok = await Promise.race([ping(port), failed]);
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error('redis-server did not answer PING within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.removeAllListeners('exit');
+    proc.removeAllListeners('error');
+    const exited = once(proc, 'exit');
+    proc.kill('SIGKILL');
+    await exited;
+  };
+
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    restart: launch,
+    cli: (...args: string[]) => run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]),
+    stop: kill,
+  };
+}
