@@ -10,6 +10,11 @@ export type ChangeKind = 'api_key' | 'consumer' | 'client' | 'secret' | 'signing
 
 export interface ChangeEvent {
   readonly kind: ChangeKind;
+  /**
+   * The changed record's primary key (consumer id, API key lookup id, client id, secret name,
+   * signing key kid, token jti), or `*` when the feed was interrupted and any record of this
+   * kind may have changed (drop every cached entry of the kind).
+   */
   readonly id: string;
 }
 
