@@ -43,6 +43,7 @@ export class JwksCache {
   private current: KeySet | undefined;
   private inflight: Promise<KeySet> | undefined;
   private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
+  private lastKidRefetchAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Increments whenever the set of keys changes. */
@@ -65,7 +66,7 @@ export class JwksCache {
     try {
       return await set.resolve(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || !this.mayRefetch()) throw error;
+      if (!(error instanceof errors.JWKSNoMatchingKey) || !this.mayRefetchForUnknownKid()) throw error;
       const fresh = await this.refresh().catch(() => set);
       return fresh.resolve(header, token);
     }
@@ -146,6 +147,15 @@ export class JwksCache {
       }
     }
     throw new KeysUnavailableError();
+  }
+
+  /** At most one refetch per cooldown for unknown `kid`s, however many such tokens arrive. */
+  private mayRefetchForUnknownKid(): boolean {
+    if (this.inflight !== undefined) return true;
+    const now = Date.now();
+    if (now - this.lastKidRefetchAt < this.options.cooldownMs) return false;
+    this.lastKidRefetchAt = now;
+    return true;
   }
 
   private mayRefetch(): boolean {
