@@ -1,0 +1,25 @@
+/**
+ * IETF `RateLimit` / `RateLimit-Policy` fields (draft-ietf-httpapi-ratelimit-headers-10):
+ * Structured-Field lists of quoted policy names with parameters, e.g.
+ * `RateLimit-Policy: "per-second";q=20;w=1` and `RateLimit: "per-second";r=7;t=1`.
+ */
+
+/** One policy item: quota `q` per window `w` seconds. */
+export function policyItem(name: string, quota: number, windowMs: number): string {
+  return `${sfString(name)};q=${quota};w=${Math.max(1, Math.ceil(windowMs / 1000))}`;
+}
+
+/** One current-state item: `r` remaining now, `t` seconds until it is replenished. */
+export function stateItem(name: string, remaining: number, resetMs: number): string {
+  return `${sfString(name)};r=${Math.max(0, remaining)};t=${Math.max(0, Math.ceil(resetMs / 1000))}`;
+}
+
+/** `Retry-After` in whole seconds, at least 1. */
+export function retryAfterSeconds(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
+}
+
+/** An sf-string: printable ASCII with `"` and `\` escaped (names come from config). */
+function sfString(value: string): string {
+  return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, '\\$&')}"`;
+}
