@@ -1,0 +1,115 @@
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { RequestBody } from './request-body.js';
+
+/** Reads a stream into one buffer, refusing past `limit` bytes. */
+export function readAll(stream: Readable, limit: number, tooLarge: () => GatewayError): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        stream.resume();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new GatewayError('bad_request', { reason: 'body_read_failed', cause: error }));
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new GatewayError('bad_request', { reason: 'client_closed_during_body' }));
+    };
+    const cleanup = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}
+
+/** Counts bytes of a streamed (chunked) body and fails the stream past `limit`. */
+export class BodyLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      callback(new GatewayError('payload_too_large', { reason: 'streamed_body_over_limit' }));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+export class LazyRequestBody implements RequestBody {
+  readonly present: boolean;
+  readonly declaredLength: number | undefined;
+  readonly mediaType: string | undefined;
+  readonly parsed = new Map<string, unknown>();
+  private buffer: Buffer | undefined;
+  private pending: Promise<Buffer> | undefined;
+
+  constructor(
+    private readonly stream: Readable,
+    contentLength: string | undefined,
+    chunked: boolean,
+    contentType: string | undefined,
+    private readonly maxBytes: number,
+  ) {
+    this.declaredLength = contentLength === undefined ? undefined : Number(contentLength);
+    this.present = chunked || (this.declaredLength !== undefined && this.declaredLength > 0);
+    if (contentType !== undefined) {
+      const semi = contentType.indexOf(';');
+      this.mediaType = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+    } else this.mediaType = undefined;
+  }
+
+  get buffered(): boolean {
+    return this.buffer !== undefined;
+  }
+
+  read(limit: number): Promise<Buffer> {
+    if (this.buffer) return Promise.resolve(this.buffer);
+    if (!this.present) {
+      this.buffer = Buffer.alloc(0);
+      return Promise.resolve(this.buffer);
+    }
+    const max = Math.min(limit, this.maxBytes);
+    if (this.declaredLength !== undefined && this.declaredLength > max) {
+      return Promise.reject(new GatewayError('payload_too_large', { reason: 'declared_length_over_limit' }));
+    }
+    this.pending ??= readAll(this.stream, max, () => new GatewayError('payload_too_large', { reason: 'body_over_limit' })).then(
+      (b) => (this.buffer = b),
+    );
+    return this.pending;
+  }
+
+  replace(body: Buffer): void {
+    this.buffer = body;
+  }
+
+  /** What to forward: the buffered body, the live stream, or nothing. */
+  forwardable(): Buffer | Readable | undefined {
+    if (this.buffer) return this.buffer.length > 0 ? this.buffer : undefined;
+    if (!this.present) return undefined;
+    if (this.declaredLength === undefined) return this.stream.pipe(new BodyLimit(this.maxBytes));
+    return this.stream;
+  }
+}

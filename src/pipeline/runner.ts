@@ -1,0 +1,422 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { pipeline } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { GatewayError } from '../errors/gateway-error.js';
+import { renderProblem } from '../errors/render.js';
+import { normalizeTarget, type NormalizeOptions } from '../http/normalize-path.js';
+import { normalizeAddress, type TrustedProxies } from '../proxy/client-address.js';
+import { endToEndRequestHeaders, endToEndResponseHeaders } from '../proxy/headers.js';
+import type { UpstreamResponse } from '../proxy/upstream.js';
+import type { RequestContext } from './context.js';
+import type { Identity } from './identity.js';
+import { LazyRequestBody, readAll } from './lazy-body.js';
+import type { ResponseContext } from './response.js';
+import type { CompiledRoute } from './route.js';
+import type { RouteTable } from './route-table.js';
+import type { Services } from './services.js';
+import type { LocalReply, ResponseSummary, StageResult } from './stage.js';
+
+type Req = IncomingMessage | Http2ServerRequest;
+type Res = ServerResponse | Http2ServerResponse;
+
+export interface RunnerOptions {
+  readonly trustedProxies: TrustedProxies;
+  readonly forwardedHeaders: 'x-forwarded' | 'forwarded' | 'both' | 'none';
+  readonly normalize: NormalizeOptions;
+  readonly maxBodyBytes: number;
+  readonly maxUrlLength: number;
+  /** Upper bound for response bodies buffered by response stages. */
+  readonly maxResponseBufferBytes: number;
+  /** Checked first on every request; true answers 503 before any parsing. */
+  readonly shouldShed?: () => boolean;
+  /** Added to every answer on TLS listeners (HSTS). */
+  readonly secureHeaders?: Record<string, string>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const EMPTY_DROP: ReadonlySet<string> = new Set();
+
+class Context implements RequestContext {
+  method: string;
+  query: string;
+  params: Record<string, string> = {};
+  identity: Identity | undefined = undefined;
+  operation: RequestContext['operation'] = undefined;
+  readonly upstreamHeaders: Record<string, string> = {};
+  readonly dropHeaders = new Set<string>();
+  readonly responseHeaders: Record<string, string> = {};
+  readonly state = new Map<string, unknown>();
+  readonly logFields: Record<string, unknown> = {};
+  upstreamStartNs = 0n;
+  upstreamEndNs = 0n;
+  upstreamTarget: string | undefined;
+  errorCode: string | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly startNs: bigint,
+    readonly req: Req,
+    readonly path: string,
+    query: string,
+    readonly host: string,
+    readonly clientIp: string,
+    readonly protocol: 'http' | 'https',
+    readonly tlsSocket: TLSSocket | undefined,
+    public route: CompiledRoute,
+    readonly body: LazyRequestBody,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.query = query;
+  }
+
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    if (value === undefined) return undefined;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+}
+
+/** The one request runner: normalise, route, access stages, proxy, response stages, log stages. */
+export class Runner {
+  table: RouteTable;
+
+  constructor(
+    table: RouteTable,
+    private readonly services: Services,
+    private readonly options: RunnerOptions,
+  ) {
+    this.table = table;
+  }
+
+  readonly handle = (req: Req, res: Res): void => {
+    const startNs = process.hrtime.bigint();
+    const metrics = this.services.metrics;
+    metrics.inFlight.inc();
+    let finished = false;
+    const table = this.table;
+    const socket = req.socket;
+    const peer = normalizeAddress(socket.remoteAddress);
+    const headers = req.headers;
+    const clientIp = this.options.trustedProxies.clientAddress(peer, headers['x-forwarded-for']);
+    const encrypted = (socket as TLSSocket).encrypted === true;
+    const protocol: 'http' | 'https' =
+      encrypted || (this.options.trustedProxies.trusts(peer) && headers['x-forwarded-proto'] === 'https') ? 'https' : 'http';
+    const incomingId = headers['x-request-id'];
+    const id = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+
+    let ctx: Context | undefined;
+    const done = (summaryStatus: number, aborted: boolean) => {
+      if (finished) return;
+      finished = true;
+      metrics.inFlight.dec();
+      const c = ctx;
+      if (!c) return;
+      const endNs = process.hrtime.bigint();
+      const upstreamNs = c.upstreamEndNs > 0n ? c.upstreamEndNs - c.upstreamStartNs : 0n;
+      const totalNs = endNs - startNs;
+      const summary: ResponseSummary = {
+        status: summaryStatus,
+        bytesSent: (res as ServerResponse).socket?.bytesWritten ?? 0,
+        bytesReceived: c.body.declaredLength ?? 0,
+        gatewayNs: totalNs - upstreamNs,
+        upstreamNs,
+        totalNs,
+        aborted,
+        ...(c.errorCode === undefined ? {} : { errorCode: c.errorCode }),
+      };
+      for (const stage of c.route.log) {
+        try {
+          stage.run(c, summary);
+        } catch (error) {
+          this.services.logger.error({ err: error, stage: stage.name }, 'log stage failed');
+        }
+      }
+    };
+    res.once('finish', () => done(res.statusCode, false));
+    res.once('close', () => done(res.statusCode, !res.writableFinished));
+
+    try {
+      if (this.options.shouldShed?.()) throw new GatewayError('overloaded', { headers: { 'retry-after': '5' }, reason: 'load_shedding' });
+      const url = req.url ?? '/';
+      if (url.length > this.options.maxUrlLength) throw new GatewayError('uri_too_long');
+      const te = headers['transfer-encoding'];
+      if (te !== undefined && (headers['content-length'] !== undefined || te.trim().toLowerCase() !== 'chunked')) {
+        throw new GatewayError('bad_framing', { reason: 'transfer_encoding_not_plain_chunked' });
+      }
+      const { path, query } = normalizeTarget(url, this.options.normalize);
+      const host = hostOf(headers);
+      const method = req.method ?? 'GET';
+      const lookup = table.router.lookup(host, method, path);
+      const route = lookup.kind === 'match' ? lookup.value : table.unmatched;
+      const body = new LazyRequestBody(req, headers['content-length'], te !== undefined, headers['content-type'], this.options.maxBodyBytes);
+      ctx = new Context(id, startNs, req, path, query, host, clientIp, protocol, encrypted ? (socket as TLSSocket) : undefined, route, body);
+      if (lookup.kind === 'method_not_allowed') {
+        throw new GatewayError('method_not_allowed', { headers: { allow: lookup.allow.join(', ') } });
+      }
+      if (lookup.kind === 'not_found') throw new GatewayError('not_found');
+      ctx.params = lookup.params;
+      if (body.declaredLength !== undefined && body.declaredLength > this.options.maxBodyBytes) {
+        throw new GatewayError('payload_too_large', { reason: 'declared_length_over_limit' });
+      }
+      this.runAccess(ctx, res, 0);
+    } catch (error) {
+      if (!ctx) {
+        ctx = this.bareContext(id, startNs, req, clientIp, protocol, table);
+      }
+      this.fail(ctx, res, error);
+    }
+  };
+
+  private bareContext(id: string, startNs: bigint, req: Req, clientIp: string, protocol: 'http' | 'https', table: RouteTable): Context {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const body = new LazyRequestBody(req, undefined, false, undefined, 0);
+    return new Context(id, startNs, req, q === -1 ? url : url.slice(0, q), '', hostOf(req.headers), clientIp, protocol, undefined, table.unmatched, body);
+  }
+
+  /** Runs access stages from `index`, synchronously while they stay synchronous. */
+  private runAccess(ctx: Context, res: Res, index: number): void {
+    const stages = ctx.route.access;
+    for (let i = index; i < stages.length; i++) {
+      let result: StageResult | Promise<StageResult>;
+      try {
+        result = stages[i]!.run(ctx);
+      } catch (error) {
+        this.fail(ctx, res, error, stages[i]!.name);
+        return;
+      }
+      if (result !== undefined && typeof (result as Promise<StageResult>).then === 'function') {
+        const stageName = stages[i]!.name;
+        (result as Promise<StageResult>).then(
+          (value) => {
+            if (value) this.reply(ctx, res, value);
+            else this.runAccess(ctx, res, i + 1);
+          },
+          (error: unknown) => this.fail(ctx, res, error, stageName),
+        );
+        return;
+      }
+      if (result) {
+        this.reply(ctx, res, result as LocalReply);
+        return;
+      }
+    }
+    void this.proxy(ctx, res);
+  }
+
+  private async proxy(ctx: Context, res: Res): Promise<void> {
+    const upstream = ctx.route.upstream;
+    if (!upstream) {
+      this.fail(ctx, res, new GatewayError('not_found', { reason: 'route_without_upstream' }));
+      return;
+    }
+    const req = ctx.req;
+    const headers = endToEndRequestHeaders(req.headers, ctx.dropHeaders.size ? ctx.dropHeaders : EMPTY_DROP);
+    const hostHeader = ctx.route.hostHeader;
+    headers.host = hostHeader === 'preserve' ? (req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? upstream.hostHeader) : hostHeader === 'upstream' ? upstream.hostHeader : hostHeader.value;
+    this.addForwarding(ctx, headers);
+    for (const name in ctx.upstreamHeaders) headers[name] = ctx.upstreamHeaders[name]!;
+    const body = ctx.body.forwardable();
+    if (Buffer.isBuffer(body)) {
+      headers['content-length'] = String(body.length);
+      delete headers['transfer-encoding'];
+    } else if (body === undefined && ctx.body.buffered) {
+      delete headers['content-length'];
+    }
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.once('close', onClose);
+    const path = ctx.route.rewritePath(ctx.path) + (ctx.query ? '?' + ctx.query : '');
+    ctx.upstreamStartNs = process.hrtime.bigint();
+    let upstreamResponse: UpstreamResponse;
+    try {
+      upstreamResponse = await upstream.send({ method: ctx.method, path, headers, body, signal: controller.signal });
+    } catch (error) {
+      ctx.upstreamEndNs = process.hrtime.bigint();
+      if (controller.signal.aborted && !(error instanceof GatewayError && error.code === 'upstream_timeout')) return;
+      this.fail(ctx, res, error);
+      return;
+    }
+    ctx.upstreamTarget = upstreamResponse.target;
+    if (ctx.route.response.length === 0) {
+      this.stream(ctx, res, upstreamResponse);
+      return;
+    }
+    await this.runResponseStages(ctx, res, upstreamResponse);
+  }
+
+  private addForwarding(ctx: Context, headers: Record<string, string | string[]>): void {
+    const mode = this.options.forwardedHeaders;
+    headers['x-request-id'] = ctx.id;
+    const tp = ctx.req.headers.traceparent;
+    if (typeof tp === 'string' && TRACEPARENT.test(tp)) headers.traceparent = tp;
+    else {
+      delete headers.traceparent;
+      delete headers.tracestate;
+      headers.traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+    }
+    const peer = normalizeAddress(ctx.req.socket.remoteAddress);
+    const trusted = this.options.trustedProxies.trusts(peer);
+    if (!trusted) {
+      delete headers['x-forwarded-for'];
+      delete headers['x-forwarded-proto'];
+      delete headers['x-forwarded-host'];
+      delete headers['x-forwarded-port'];
+      delete headers.forwarded;
+      delete headers['x-real-ip'];
+    }
+    if (mode === 'none') return;
+    if (mode === 'x-forwarded' || mode === 'both') {
+      const prior = trusted ? ctx.req.headers['x-forwarded-for'] : undefined;
+      headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
+      headers['x-forwarded-proto'] = ctx.protocol;
+      headers['x-forwarded-host'] = ctx.host;
+    }
+    if (mode === 'forwarded' || mode === 'both') {
+      const forNode = peer.includes(':') ? `"[${peer}]"` : peer;
+      const element = `for=${forNode};proto=${ctx.protocol};host="${ctx.host}"`;
+      const prior = trusted ? ctx.req.headers.forwarded : undefined;
+      headers.forwarded = prior ? `${prior}, ${element}` : element;
+    }
+  }
+
+  private writeHead(ctx: Context, res: Res, status: number, headers: Record<string, string | string[]>): void {
+    for (const name in ctx.responseHeaders) headers[name] = ctx.responseHeaders[name]!;
+    if (this.options.secureHeaders && ctx.protocol === 'https') Object.assign(headers, this.options.secureHeaders);
+    headers['x-request-id'] = ctx.id;
+    res.writeHead(status, headers);
+  }
+
+  private stream(ctx: Context, res: Res, upstream: UpstreamResponse): void {
+    const headers = endToEndResponseHeaders(upstream.headers);
+    this.writeHead(ctx, res, upstream.statusCode, headers);
+    pipeline(upstream.body, res as NodeJS.WritableStream, (error) => {
+      ctx.upstreamEndNs = process.hrtime.bigint();
+      upstream.done(!error);
+      if (error && !res.destroyed) res.destroy();
+    });
+  }
+
+  private async runResponseStages(ctx: Context, res: Res, upstream: UpstreamResponse | undefined, local?: GatewayError): Promise<void> {
+    const rendered = local ? renderProblem(local, ctx.id) : undefined;
+    const headers: Record<string, string | string[]> = rendered ? { ...rendered.headers } : endToEndResponseHeaders(upstream!.headers);
+    let replaced: Buffer | undefined = rendered ? Buffer.from(rendered.body) : undefined;
+    let read: Promise<Buffer> | undefined;
+    const maxBuffer = this.options.maxResponseBufferBytes;
+    const contentType = headers['content-type'];
+    const ct = Array.isArray(contentType) ? contentType[0] : contentType;
+    const response: ResponseContext = {
+      status: rendered ? rendered.status : upstream!.statusCode,
+      headers,
+      mediaType: ct ? ct.split(';')[0]!.trim().toLowerCase() : undefined,
+      local: rendered !== undefined,
+      parsed: new Map(),
+      read(limit: number) {
+        if (replaced) return Promise.resolve(replaced);
+        read ??= readAll(upstream!.body, Math.min(limit, maxBuffer), () => new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' })).then(
+          (b) => (replaced = b),
+        );
+        return read;
+      },
+      replace(body: Buffer | string) {
+        replaced = typeof body === 'string' ? Buffer.from(body) : body;
+      },
+    };
+    try {
+      for (const stage of ctx.route.response) await stage.run(ctx, response);
+    } catch (error) {
+      upstream?.body.destroy();
+      upstream?.done(false);
+      ctx.upstreamEndNs ||= process.hrtime.bigint();
+      if (local) {
+        this.sendLocal(ctx, res, renderProblem(local, ctx.id));
+        return;
+      }
+      this.fail(ctx, res, error, undefined, true);
+      return;
+    }
+    if (replaced === undefined && upstream) {
+      // Nobody read the body: stream it.
+      this.writeHead(ctx, res, response.status, headers);
+      pipeline(upstream.body, res as NodeJS.WritableStream, (error) => {
+        ctx.upstreamEndNs = process.hrtime.bigint();
+        upstream.done(!error);
+        if (error && !res.destroyed) res.destroy();
+      });
+      return;
+    }
+    if (upstream) {
+      ctx.upstreamEndNs = process.hrtime.bigint();
+      upstream.done(true);
+    }
+    const body = replaced ?? Buffer.alloc(0);
+    delete headers['transfer-encoding'];
+    delete headers['content-encoding'];
+    headers['content-length'] = String(body.length);
+    this.writeHead(ctx, res, response.status, headers);
+    if (ctx.method === 'HEAD') res.end();
+    else res.end(body);
+  }
+
+  private reply(ctx: Context, res: Res, reply: LocalReply): void {
+    const headers: Record<string, string | string[]> = { ...reply.headers };
+    const body = reply.body === undefined ? undefined : typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+    if (body) headers['content-length'] = String(body.length);
+    this.writeHead(ctx, res, reply.status, headers);
+    if (body) res.end(body);
+    else res.end();
+  }
+
+  /** Turns a thrown value into a problem+json answer; logs internals, never sends them. */
+  fail(ctx: Context, res: Res, error: unknown, stage?: string, fromResponsePhase = false): void {
+    const gatewayError = error instanceof GatewayError ? error : new GatewayError('internal_error', { cause: error });
+    ctx.errorCode = gatewayError.code;
+    if (gatewayError.reason && ctx.logFields.reason === undefined) ctx.logFields.reason = gatewayError.reason;
+    if (stage) this.services.metrics.denials.inc({ stage, code: gatewayError.code });
+    if (!(error instanceof GatewayError) || gatewayError.code === 'internal_error') {
+      this.services.logger.error({ err: error, requestId: ctx.id, route: ctx.route.name, stage }, 'internal error while handling a request');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (!fromResponsePhase && ctx.route.response.length > 0) {
+      void this.runResponseStages(ctx, res, undefined, gatewayError);
+      return;
+    }
+    this.sendLocal(ctx, res, renderProblem(gatewayError, ctx.id));
+  }
+
+  private sendLocal(ctx: Context, res: Res, rendered: ReturnType<typeof renderProblem>): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const headers: Record<string, string | string[]> = { ...rendered.headers, 'content-length': String(Buffer.byteLength(rendered.body)) };
+    this.writeHead(ctx, res, rendered.status, headers);
+    if (ctx.method === 'HEAD') res.end();
+    else res.end(rendered.body);
+    // An unread request body must not poison a keep-alive connection.
+    if (!ctx.req.readableEnded && ctx.body.present && !ctx.body.buffered) ctx.req.resume();
+  }
+}
+
+function hostOf(headers: IncomingHttpHeaders): string {
+  const raw = headers[':authority'] ?? headers.host;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value) return '';
+  let host = value;
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    host = host.slice(0, end + 1);
+  } else {
+    const colon = host.indexOf(':');
+    if (colon !== -1) host = host.slice(0, colon);
+  }
+  return host.toLowerCase();
+}
