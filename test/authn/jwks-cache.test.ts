@@ -1,6 +1,6 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { AuthenticationFailure, type Authenticator } from '../../src/authn/authenticator.js';
 import { jwtFactory } from '../../src/authn/jwt-authenticator.js';
 import { JwksCache } from '../../src/authn/jwks-cache.js';
