@@ -30,7 +30,10 @@ const client = (): RedisCounterStore['client'] =>
   (countersServiceFor(services, counters).store as RedisCounterStore).client;
 
 async function build(route: string, section: unknown): Promise<AccessStage> {
-  const built = await stage.build(section as never, fakeBuild(services, { route: { name: route }, config: { counters } }));
+  const built = await stage.build(
+    section as never,
+    fakeBuild(services, { route: { name: route }, config: { counters } }),
+  );
   assert.ok(built);
   return built as AccessStage;
 }
@@ -46,8 +49,12 @@ async function outcome(s: AccessStage, ip = '192.0.2.1'): Promise<string> {
 }
 
 test('Redis killed mid-run and restarted: each limit applies its policy, no crash, recovery', async () => {
-  const open = await build('open', [{ name: 'hourly', rate: 10, per: '1h', key: ['ip'], onStoreError: 'fail-open' }]);
-  const closed = await build('closed', [{ name: 'hourly', rate: 10, per: '1h', key: ['ip'], onStoreError: 'fail-closed' }]);
+  const open = await build('open', [
+    { name: 'hourly', rate: 10, per: '1h', key: ['ip'], onStoreError: 'fail-open' },
+  ]);
+  const closed = await build('closed', [
+    { name: 'hourly', rate: 10, per: '1h', key: ['ip'], onStoreError: 'fail-closed' },
+  ]);
   await waitFor(() => client().status === 'ready');
 
   // healthy: the shared counters decide
@@ -59,10 +66,12 @@ test('Redis killed mid-run and restarted: each limit applies its policy, no cras
   await waitFor(() => client().status !== 'ready');
 
   // fail-closed: 503 store_unavailable with Retry-After, never an accidental admit
-  const closedError = await closed.run(fakeContext()).then(
-    () => undefined,
-    (error: unknown) => error,
-  );
+  const closedError = await Promise.resolve()
+    .then(() => closed.run(fakeContext()))
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
   assert.ok(closedError instanceof GatewayError);
   assert.equal(closedError.code, 'store_unavailable');
   assert.equal(closedError.status, 503);
@@ -74,7 +83,9 @@ test('Redis killed mid-run and restarted: each limit applies its policy, no cras
   assert.deepEqual(local, ['ok', 'ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
 
   // a metric and a log line
-  const metrics = await services.metrics.registry.getSingleMetricAsString('portcullis_counter_store_errors_total');
+  const metrics = await services.metrics.registry.getSingleMetricAsString(
+    'portcullis_counter_store_errors_total',
+  );
   assert.match(metrics, /limit="hourly",policy="fail-open"} 7/);
   assert.match(metrics, /limit="hourly",policy="fail-closed"} 1/);
   assert.ok(services.warnings.some((w) => (w as { event?: string }).event === 'counter_store_error'));
@@ -88,11 +99,17 @@ test('Redis killed mid-run and restarted: each limit applies its policy, no cras
 });
 
 test('two routes with shared: true count against one Redis key', async () => {
-  const section = [{ name: 'tenant', rate: 3, per: '1h', key: ['ip'], shared: true, onStoreError: 'fail-closed' }];
+  const section = [
+    { name: 'tenant', rate: 3, per: '1h', key: ['ip'], shared: true, onStoreError: 'fail-closed' },
+  ];
   const a = await build('a', section);
   const b = await build('b', section);
   await waitFor(() => client().status === 'ready');
-  const results = [await outcome(a, '203.0.113.5'), await outcome(b, '203.0.113.5'), await outcome(a, '203.0.113.5')];
+  const results = [
+    await outcome(a, '203.0.113.5'),
+    await outcome(b, '203.0.113.5'),
+    await outcome(a, '203.0.113.5'),
+  ];
   assert.deepEqual(results, ['ok', 'ok', 'ok']);
   assert.equal(await outcome(b, '203.0.113.5'), 'rate_limited');
 });
