@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { createApiKeyAuthenticator, type ApiKeyDeps } from '../../src/authn/api-key-authenticator.js';
 import { generateApiKey } from '../../src/authn/api-key-format.js';
-import { hashApiKey } from '../../src/authn/api-key-hash.js';
 import { compileEntry, type ApiKeyEntry } from '../../src/authn/api-key-directory.js';
 import { AuthenticationFailure } from '../../src/authn/authenticator.js';
 import type { ApiKeyRecord, Consumer } from '../../src/store/types.js';
 import { fakeContext } from './request-context.js';
 
 const pepper = crypto.randomBytes(32);
+const hashApiKey = (key: string) => crypto.createHmac('sha256', pepper).update(key).digest();
 const consumer: Consumer = {
   id: 'c-1',
   name: 'shop',
@@ -20,12 +20,15 @@ const consumer: Consumer = {
   disabled: false,
 };
 
-function setup(overrides: Partial<ApiKeyRecord> = {}, options: { inQuery?: boolean; owner?: Consumer | null } = {}) {
+function setup(
+  overrides: Partial<ApiKeyRecord> = {},
+  options: { inQuery?: boolean; owner?: Consumer | null } = {},
+) {
   const { key, lookupId } = generateApiKey('pcs');
   const record: ApiKeyRecord = {
     lookupId,
     consumerId: consumer.id,
-    keyHash: hashApiKey(pepper, key),
+    keyHash: hashApiKey(key),
     scopes: ['orders:read'],
     allowedCidrs: [],
     expiresAt: null,
@@ -42,7 +45,7 @@ function setup(overrides: Partial<ApiKeyRecord> = {}, options: { inQuery?: boole
   let now = 1_000_000;
   const deps: ApiKeyDeps = {
     directory: { get: (id) => entries.get(id) },
-    hash: (value) => hashApiKey(pepper, value),
+    hash: (value) => hashApiKey(value),
     touch: (id) => touched.push(id),
     now: () => now,
   };
@@ -86,12 +89,18 @@ describe('API key authenticator', () => {
 
   test('revoked key refused', () => {
     const { key, authenticator } = setup({ revokedAt: 1 });
-    assert.equal(reasonOf(() => authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key } }))), 'api_key_revoked');
+    assert.equal(
+      reasonOf(() => authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key } }))),
+      'api_key_revoked',
+    );
   });
 
   test('expired key refused', () => {
     const { key, authenticator } = setup({ expiresAt: 999_999 });
-    assert.equal(reasonOf(() => authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key } }))), 'api_key_expired');
+    assert.equal(
+      reasonOf(() => authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key } }))),
+      'api_key_expired',
+    );
   });
 
   test('rotated key works until notAfter, then is refused', () => {
@@ -106,7 +115,10 @@ describe('API key authenticator', () => {
 
   test('malformed and wrong-checksum keys refused without a look-up', () => {
     const { key, authenticator } = setup();
-    assert.equal(reasonOf(() => authenticator.authenticate(fakeContext({ headers: { 'x-api-key': 'hello' } }))), 'api_key_malformed');
+    assert.equal(
+      reasonOf(() => authenticator.authenticate(fakeContext({ headers: { 'x-api-key': 'hello' } }))),
+      'api_key_malformed',
+    );
     const typo = key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a');
     assert.equal(
       reasonOf(() => authenticator.authenticate(fakeContext({ headers: { 'x-api-key': typo } }))),
@@ -149,12 +161,20 @@ describe('API key authenticator', () => {
 
   test('source CIDRs: inside accepted, outside refused', () => {
     const { key, authenticator } = setup({ allowedCidrs: ['10.0.0.0/8', '2001:db8::/32'] });
-    assert.ok(authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, clientIp: '10.1.2.3' })));
-    assert.ok(authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, clientIp: '::ffff:10.1.2.3' })));
-    assert.ok(authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, clientIp: '2001:db8::1' })));
+    assert.ok(
+      authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, clientIp: '10.1.2.3' })),
+    );
+    assert.ok(
+      authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, clientIp: '::ffff:10.1.2.3' })),
+    );
+    assert.ok(
+      authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, clientIp: '2001:db8::1' })),
+    );
     for (const ip of ['192.0.2.10', '11.0.0.1', '2001:db9::1', 'garbage']) {
       assert.equal(
-        reasonOf(() => authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, clientIp: ip }))),
+        reasonOf(() =>
+          authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, clientIp: ip })),
+        ),
         'api_key_source_refused',
         ip,
       );
@@ -164,12 +184,16 @@ describe('API key authenticator', () => {
   test('disabled or missing consumer refused', () => {
     const disabled = setup({}, { owner: { ...consumer, disabled: true } });
     assert.equal(
-      reasonOf(() => disabled.authenticator.authenticate(fakeContext({ headers: { 'x-api-key': disabled.key } }))),
+      reasonOf(() =>
+        disabled.authenticator.authenticate(fakeContext({ headers: { 'x-api-key': disabled.key } })),
+      ),
       'api_key_consumer_disabled',
     );
     const orphan = setup({}, { owner: null });
     assert.equal(
-      reasonOf(() => orphan.authenticator.authenticate(fakeContext({ headers: { 'x-api-key': orphan.key } }))),
+      reasonOf(() =>
+        orphan.authenticator.authenticate(fakeContext({ headers: { 'x-api-key': orphan.key } })),
+      ),
       'api_key_consumer_missing',
     );
   });
@@ -177,7 +201,10 @@ describe('API key authenticator', () => {
   test('key in the query string refused unless enabled, and stripped either way', () => {
     const off = setup();
     const ctx = fakeContext({ query: `a=1&api_key=${off.key}&b=2` });
-    assert.equal(reasonOf(() => off.authenticator.authenticate(ctx)), 'api_key_in_query_not_allowed');
+    assert.equal(
+      reasonOf(() => off.authenticator.authenticate(ctx)),
+      'api_key_in_query_not_allowed',
+    );
     assert.equal(ctx.query, 'a=1&b=2');
 
     const on = setup({}, { inQuery: true });
@@ -190,11 +217,16 @@ describe('API key authenticator', () => {
   test('key given twice (query and header, or repeated in query) is refused', () => {
     const { key, authenticator } = setup({}, { inQuery: true });
     assert.equal(
-      reasonOf(() => authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, query: `api_key=${key}` }))),
+      reasonOf(() =>
+        authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key }, query: `api_key=${key}` })),
+      ),
       'api_key_presented_twice',
     );
     const ctx = fakeContext({ query: `api_key=${key}&api_key=${key}` });
-    assert.equal(reasonOf(() => authenticator.authenticate(ctx)), 'api_key_malformed');
+    assert.equal(
+      reasonOf(() => authenticator.authenticate(ctx)),
+      'api_key_malformed',
+    );
     assert.equal(ctx.query, '');
   });
 });

@@ -69,7 +69,8 @@ describe('API key format', () => {
       key.replace('pcs', 'PCS'),
       'pcs_' + '\u0000'.repeat(LOOKUP_ID_LENGTH) + key.slice(4 + LOOKUP_ID_LENGTH),
     ];
-    for (const value of hostile) assert.equal(parseApiKey(value).ok, false, JSON.stringify(value.slice(0, 40)));
+    for (const value of hostile)
+      assert.equal(parseApiKey(value).ok, false, JSON.stringify(value.slice(0, 40)));
   });
 
   test('bad prefixes are refused at generation', () => {

@@ -4,7 +4,9 @@ import type { RequestContext } from '../../src/pipeline/context.js';
 export function fakeContext(
   options: { headers?: Record<string, string>; query?: string; clientIp?: string } = {},
 ): RequestContext {
-  const headers = Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const headers = Object.fromEntries(
+    Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+  );
   return {
     id: 'req-1',
     startNs: 0n,
