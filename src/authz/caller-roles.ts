@@ -1,0 +1,37 @@
+import type { RequestContext } from '../pipeline/context.js';
+import { readPath } from './identity-ref.js';
+import { AUTHENTICATED_ROLE } from './roles.js';
+
+const ROLES_KEY = 'authz.roles';
+const NONE: readonly string[] = [];
+
+/**
+ * The caller's roles: those authentication set (token claims and the store's consumer), those
+ * under the configured claim paths of the identity's attributes, and `authenticated`.
+ * Computed once per request.
+ */
+export function callerRoles(
+  ctx: RequestContext,
+  claimPaths: readonly (readonly string[])[],
+): readonly string[] {
+  const cached = ctx.state.get(ROLES_KEY) as readonly string[] | undefined;
+  if (cached !== undefined) return cached;
+  const identity = ctx.identity;
+  let roles: readonly string[] = NONE;
+  if (identity !== undefined) {
+    const set = new Set<string>(identity.roles);
+    for (const path of claimPaths) addRoles(set, readPath(identity.attributes, path));
+    set.add(AUTHENTICATED_ROLE);
+    roles = [...set];
+  }
+  ctx.state.set(ROLES_KEY, roles);
+  return roles;
+}
+
+function addRoles(set: Set<string>, value: unknown): void {
+  if (typeof value === 'string') {
+    for (const role of value.split(/[\s,]+/)) if (role.length > 0) set.add(role);
+  } else if (Array.isArray(value)) {
+    for (const role of value) if (typeof role === 'string' && role.length > 0) set.add(role);
+  }
+}

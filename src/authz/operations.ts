@@ -1,0 +1,66 @@
+import type { CompiledApi, CompiledOperation, SecurityRequirement } from '../openapi/types.js';
+import type { Selector } from './selector.js';
+
+/** What authorization needs to know of one OpenAPI operation, to validate rules at load. */
+export interface OperationInfo {
+  readonly operationId: string | undefined;
+  readonly method: string;
+  readonly pathTemplate: string;
+  readonly pathParams: ReadonlySet<string>;
+  readonly queryParams: ReadonlySet<string>;
+  /** Lower case. */
+  readonly headerParams: ReadonlySet<string>;
+  /** Top-level JSON body properties; `any` when the schema does not list them; undefined when no JSON body. */
+  readonly bodyProperties: ReadonlySet<string> | 'any' | undefined;
+  readonly security: readonly SecurityRequirement[];
+  readonly privileged: boolean;
+}
+
+export function operationsOf(api: CompiledApi): OperationInfo[] {
+  return api.operations.map(toOperationInfo);
+}
+
+export function toOperationInfo(op: CompiledOperation): OperationInfo {
+  return {
+    operationId: op.operationId,
+    method: op.method.toUpperCase(),
+    pathTemplate: op.pathTemplate,
+    pathParams: new Set(op.parameters.path.map((p) => p.name)),
+    queryParams: new Set(op.parameters.query.map((p) => p.name)),
+    headerParams: new Set(op.parameters.header.map((p) => p.name.toLowerCase())),
+    bodyProperties: jsonBodyProperties(op),
+    security: op.security,
+    privileged: op.privileged,
+  };
+}
+
+function jsonBodyProperties(op: CompiledOperation): ReadonlySet<string> | 'any' | undefined {
+  const media = op.requestBody?.content.find(
+    (m) => m.mediaRange === 'application/json' || m.mediaRange.endsWith('+json'),
+  );
+  if (media === undefined) return undefined;
+  const schema = media.schema;
+  if (typeof schema !== 'object' || schema === null) return 'any';
+  const properties = schema.properties;
+  if (properties === null || typeof properties !== 'object') return 'any';
+  return new Set(Object.keys(properties));
+}
+
+/** The operations of a document a selector names (GET also names HEAD: it is authorised as GET). */
+export function selectedOperations(
+  selector: Selector,
+  operations: readonly OperationInfo[],
+): OperationInfo[] {
+  return operations.filter((op) => {
+    if (selector.kind === 'all') return true;
+    if (selector.kind === 'operation') return op.operationId === selector.operationId;
+    const method = op.method === 'HEAD' ? 'GET' : op.method;
+    if (selector.method !== '*' && selector.method !== method) return false;
+    const template = selector.template;
+    return (
+      template !== undefined &&
+      (template.sameShape(op.pathTemplate) ||
+        (template.open && template.match(op.pathTemplate, 'restrict') !== undefined))
+    );
+  });
+}

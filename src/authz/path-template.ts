@@ -1,0 +1,116 @@
+/**
+ * Path templates in authorization selectors: `/accounts/{accountId}`, `/admin/**`.
+ *
+ * Two ways to match, on purpose: a *grant* (a permission) matches narrowly (exact case, segments
+ * as sent, only a trailing slash forgiven), a *restriction* (an ownership rule, a privileged
+ * marker, a scope requirement) matches broadly (any case, empty segments and `;params` ignored),
+ * so a spelling trick can only lose access, never skip a check.
+ */
+export type MatchMode = 'grant' | 'restrict';
+
+type Segment =
+  | { readonly kind: 'literal'; readonly text: string; readonly lower: string }
+  | { readonly kind: 'param'; readonly name: string }
+  | { readonly kind: 'rest' };
+
+export interface PathTemplate {
+  readonly source: string;
+  readonly paramNames: readonly string[];
+  /** True when the template ends with `/**` (matches any deeper path). */
+  readonly open: boolean;
+  /** Returns captured (decoded) parameters, or undefined when the path does not match. */
+  match(path: string, mode: MatchMode): Record<string, string> | undefined;
+  /** True when `template` (an OpenAPI path template) names the same path shape. */
+  sameShape(template: string): boolean;
+}
+
+const WHOLE_PARAM = /^\{([A-Za-z0-9_.-]+)\}$/;
+
+/** Compiles a template; throws TypeError with a reason for a malformed one. */
+export function compilePathTemplate(source: string): PathTemplate {
+  if (!source.startsWith('/')) throw new TypeError(`path template must start with "/": ${source}`);
+  const raw = source === '/' ? [] : trimSlash(source).slice(1).split('/');
+  const segments: Segment[] = [];
+  const paramNames: string[] = [];
+  raw.forEach((text, index) => {
+    if (text === '**') {
+      if (index !== raw.length - 1) throw new TypeError(`"**" may only end a path template: ${source}`);
+      segments.push({ kind: 'rest' });
+      return;
+    }
+    const param = WHOLE_PARAM.exec(text);
+    if (param !== null) {
+      const name = param[1] as string;
+      if (paramNames.includes(name)) throw new TypeError(`parameter {${name}} appears twice in ${source}`);
+      paramNames.push(name);
+      segments.push({ kind: 'param', name });
+      return;
+    }
+    if (text.length === 0 || /[{}*]/.test(text))
+      throw new TypeError(`malformed segment "${text}" in ${source}`);
+    segments.push({ kind: 'literal', text, lower: text.toLowerCase() });
+  });
+  const open = segments.at(-1)?.kind === 'rest';
+  const shape = shapeOf(source);
+  return {
+    source,
+    paramNames,
+    open,
+    match: (path, mode) => matchSegments(segments, split(path, mode), mode),
+    sameShape: (template) => !open && shapeOf(template) === shape,
+  };
+}
+
+function trimSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** `/a/{x}/b` -> `/a/{}/b`: parameter names do not matter for equality. */
+function shapeOf(template: string): string {
+  return trimSlash(template).replace(/\{[^{}]*\}/g, '{}');
+}
+
+function split(path: string, mode: MatchMode): string[] {
+  const trimmed = trimSlash(path);
+  if (trimmed === '/') return [];
+  const parts = trimmed.slice(1).split('/');
+  if (mode === 'grant') return parts;
+  const out: string[] = [];
+  for (const part of parts) {
+    const semicolon = part.indexOf(';');
+    const clean = semicolon === -1 ? part : part.slice(0, semicolon);
+    if (clean.length > 0) out.push(clean);
+  }
+  return out;
+}
+
+function matchSegments(
+  segments: readonly Segment[],
+  parts: readonly string[],
+  mode: MatchMode,
+): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as Segment;
+    if (segment.kind === 'rest') return params;
+    const part = parts[i];
+    if (part === undefined || part.length === 0) return undefined;
+    if (segment.kind === 'literal') {
+      if (mode === 'grant' ? part !== segment.text : part.toLowerCase() !== segment.lower) return undefined;
+    } else {
+      const decoded = decode(part);
+      if (decoded === undefined) return undefined;
+      params[segment.name] = decoded;
+    }
+  }
+  return parts.length === segments.length ? params : undefined;
+}
+
+function decode(part: string): string | undefined {
+  if (!part.includes('%')) return part;
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,88 @@
+import { GatewayError } from '../../errors/gateway-error.js';
+import type { AuthorizationConfig } from '../../authz/config.js';
+import { auditLogger } from '../../authz/decision.js';
+import {
+  formBodyHasOverride,
+  OVERRIDE_HEADERS,
+  overrideMethod,
+  stripOverrideParam,
+} from '../../authz/method-override.js';
+import { ROUTE_KEY } from '../../authz/route-policy.js';
+import { ORDER } from '../../pipeline/order.js';
+import { defineStage, type AccessStage } from '../../pipeline/stage.js';
+
+const STAGE = 'authz.method-override';
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
+const FORM_LIMIT = 1024 * 1024;
+
+/**
+ * Method tunnelling (`X-HTTP-Method-Override: DELETE` on a POST) is a classic way past function-
+ * level checks: the gateway authorises POST while the upstream framework runs DELETE. On every
+ * authorised route the override headers and `_method` are removed unless the route opts in; then
+ * the overridden method is the one authorised and the one the upstream receives.
+ */
+export default defineStage<undefined>({
+  name: STAGE,
+  phase: 'access',
+  order: ORDER.access.methodOverride,
+  build(_config, build): AccessStage | undefined {
+    const route = build.route;
+    const section = route[ROUTE_KEY] as AuthorizationConfig | undefined;
+    if (route.public === true || section === undefined || section === null) return undefined;
+    const enabled = section.methodOverride === true;
+    const audit = auditLogger(build.services.logger);
+    return {
+      name: STAGE,
+      run(ctx) {
+        let requested: string | undefined;
+        for (const name of OVERRIDE_HEADERS) {
+          const value = ctx.header(name);
+          if (value === undefined) continue;
+          requested ??= value;
+          ctx.dropHeaders.add(name);
+        }
+        const stripped = stripOverrideParam(ctx.query);
+        if (stripped.removed.length > 0) {
+          ctx.query = stripped.query;
+          requested ??= stripped.removed[0];
+        }
+        if (requested !== undefined) {
+          const method = enabled && ctx.method === 'POST' ? overrideMethod(requested) : undefined;
+          if (method !== undefined) {
+            ctx.logFields.methodOverride = method;
+            ctx.method = method;
+          } else {
+            ctx.logFields.methodOverrideIgnored = requested.slice(0, 16);
+          }
+        }
+        if (
+          !enabled &&
+          ctx.method === 'POST' &&
+          FORM_TYPES.has(ctx.body.mediaType ?? '') &&
+          ctx.body.present
+        ) {
+          return ctx.body.read(FORM_LIMIT).then((body) => {
+            if (!formBodyHasOverride(ctx.body.mediaType, body)) return;
+            ctx.logFields.authz = {
+              decision: 'deny',
+              check: 'method_override',
+              reason: 'override_in_form_body',
+            };
+            audit.warn(
+              {
+                event: 'authz_denied',
+                requestId: ctx.id,
+                route: ctx.route.name,
+                subject: ctx.identity?.subject,
+                reason: 'override_in_form_body',
+              },
+              'authorization denied',
+            );
+            throw new GatewayError('forbidden', { reason: 'authz_method_override:override_in_form_body' });
+          });
+        }
+        return undefined;
+      },
+    };
+  },
+});
