@@ -1,0 +1,196 @@
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request } from 'node:https';
+import { X509Certificate, createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { AuthenticationFailure, type Authenticator } from '../../src/authn/authenticator.js';
+import { clientCertFactory } from '../../src/authn/client-cert-authenticator.js';
+import { loadCrl } from '../../src/authn/client-cert-crl.js';
+import { jwtFactory } from '../../src/authn/jwt-authenticator.js';
+import { createTestPki, type Pem } from './client-cert-fixtures.js';
+import { fakeContext, testBuild } from './jwt-fixtures.js';
+
+const pki = createTestPki();
+after(() => pki.cleanup());
+
+let current: Authenticator | undefined;
+const server = createServer(
+  {
+    key: pki.server.key,
+    cert: pki.server.cert,
+    requestCert: true,
+    rejectUnauthorized: false,
+    ca: [pki.ca.cert],
+  },
+  (req, res) => {
+    const ctx = fakeContext(req.headers as Record<string, string>, req.socket as TLSSocket);
+    Promise.resolve()
+      .then(() => current?.authenticate(ctx))
+      .then(
+        (identity) =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ identity: identity ?? null })),
+        (error: unknown) => {
+          const reason = error instanceof AuthenticationFailure ? error.reason : String(error);
+          res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ reason }));
+        },
+      );
+  },
+);
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+const { port } = server.address() as AddressInfo;
+
+async function call(auth: Authenticator, client?: Pem, headers: Record<string, string> = {}) {
+  current = auth;
+  return new Promise<{
+    status: number;
+    body: { identity?: Record<string, unknown> | null; reason?: string };
+  }>((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        method: 'GET',
+        agent: false,
+        rejectUnauthorized: false,
+        headers,
+        ...(client === undefined ? {} : { cert: client.cert, key: client.key }),
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as never }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function mtls(config: Record<string, unknown> = {}): Authenticator {
+  return clientCertFactory.create(
+    undefined,
+    testBuild({ authn: { mtls: config } }, { authentication: { anyOf: ['mtls'] } }),
+  ) as Authenticator;
+}
+
+const fingerprint = (pem: Pem) => new X509Certificate(pem.cert).fingerprint256;
+
+describe('mutual TLS client certificates', () => {
+  test('a trusted certificate maps to an identity', async () => {
+    const { status, body } = await call(mtls(), pki.client);
+    assert.equal(status, 200);
+    assert.equal(body.identity?.subject, 'svc-a');
+    assert.equal(body.identity?.method, 'mtls');
+    assert.equal(body.identity?.credentialId, fingerprint(pki.client).replaceAll(':', ''));
+  });
+
+  test('mapping by fingerprint, SAN and subject; requireMapping refuses the rest', async () => {
+    const auth = mtls({
+      requireMapping: true,
+      consumers: [
+        {
+          fingerprint: fingerprint(pki.client),
+          consumerId: 'c-1',
+          roles: ['batch'],
+          scopes: ['orders:read'],
+          tenant: 't1',
+        },
+        { san: 'URI:spiffe://acme/svc-b', name: 'service-b' },
+      ],
+    });
+    const a = await call(auth, pki.client);
+    assert.equal(a.body.identity?.consumerId, 'c-1');
+    assert.deepEqual(a.body.identity?.roles, ['batch']);
+    assert.equal(a.body.identity?.tenant, 't1');
+    const b = await call(auth, pki.client2);
+    assert.equal(b.body.identity?.subject, 'service-b');
+    const bySubject = mtls({
+      requireMapping: true,
+      consumers: [{ subject: 'CN=svc-b,O=Acme', name: 'b-by-dn' }],
+    });
+    assert.equal((await call(bySubject, pki.client2)).body.identity?.subject, 'b-by-dn');
+    assert.equal((await call(bySubject, pki.client)).body.reason, 'mtls_unmapped');
+  });
+
+  test('no certificate: not this method (and no identity)', async () => {
+    const { status, body } = await call(mtls());
+    assert.equal(status, 200);
+    assert.equal(body.identity, null);
+    assert.equal(await mtls().authenticate(fakeContext({})), undefined);
+  });
+
+  test('untrusted CA is refused', async () => {
+    const { status, body } = await call(mtls(), pki.rogue);
+    assert.equal(status, 401);
+    assert.match(body.reason ?? '', /^mtls_untrusted_/);
+  });
+
+  test('expired certificate is refused (by the chain check and by the validity check)', async () => {
+    const trusted = await call(mtls(), pki.expired);
+    assert.equal(trusted.body.reason, 'mtls_untrusted_cert_has_expired');
+    const own = await call(mtls({ requireTrusted: false }), pki.expired);
+    assert.equal(own.body.reason, 'mtls_expired');
+  });
+
+  test('a narrower `ca` refuses certificates of other CAs even when the listener trusts them', async () => {
+    const auth = mtls({ requireTrusted: false, ca: pki.otherCa.certFile });
+    assert.equal((await call(auth, pki.client)).body.reason, 'mtls_untrusted_issuer');
+    assert.equal((await call(auth, pki.rogue)).body.identity?.subject, 'svc-a');
+  });
+
+  test('CRL: a revoked certificate is refused, others pass', async () => {
+    const auth = mtls({ ca: pki.ca.certFile, crl: pki.crlFile });
+    assert.equal((await call(auth, pki.revoked)).body.reason, 'mtls_revoked');
+    assert.equal((await call(auth, pki.client)).body.identity?.subject, 'svc-a');
+  });
+
+  test('a CRL not signed by the configured CA is refused at build', () => {
+    const crl = readFileSync(pki.crlFile);
+    assert.throws(() => loadCrl(crl, [new X509Certificate(pki.otherCa.cert)]), /does not verify/);
+    const der = Buffer.from(
+      /-----BEGIN X509 CRL-----([\s\S]+?)-----END/.exec(crl.toString())?.[1]?.replace(/\s+/g, '') ?? '',
+      'base64',
+    );
+    const at = der.indexOf('Portcullis Test CA');
+    assert.ok(at > 0);
+    der[at] = 'Q'.charCodeAt(0);
+    assert.throws(() => loadCrl(der, [new X509Certificate(pki.ca.cert)]), /does not verify/);
+    assert.throws(() => mtls({ crl: pki.crlFile }), /needs `ca`/);
+  });
+
+  test('certificate-bound token (RFC 8705): a different certificate is refused', async () => {
+    const pair = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k', alg: 'ES256' };
+    const build = testBuild(
+      {
+        authn: {
+          jwt: { issuers: { as: { issuer: 'https://as.test', algorithms: ['ES256'], keys: [jwk] } } },
+        },
+      },
+      { authentication: { anyOf: ['jwt:as'] } },
+    );
+    const jwt = await jwtFactory.create('as', build);
+    const der = new X509Certificate(pki.client.cert).raw;
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({
+      sub: 'svc-a',
+      iss: 'https://as.test',
+      exp: now + 300,
+      cnf: { 'x5t#S256': createHash('sha256').update(der).digest('base64url') },
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k' })
+      .sign(pair.privateKey);
+    const headers = { authorization: `Bearer ${token}` };
+    assert.equal((await call(jwt, pki.client, headers)).body.identity?.subject, 'svc-a');
+    assert.equal((await call(jwt, pki.client2, headers)).body.reason, 'jwt_certificate_mismatch');
+    assert.equal((await call(jwt, pki.rogue, headers)).body.reason, 'jwt_certificate_mismatch');
+    assert.equal((await call(jwt, undefined, headers)).body.reason, 'jwt_certificate_missing');
+  });
+});
