@@ -5,11 +5,9 @@ import { ConfigError } from '../config/config-error.js';
 import { CredentialAdminError, type CredentialAdmin } from './credential-admin.js';
 import { openCredentialAdmin } from './credential-admin-open.js';
 
-/** Where CLI commands write. */
-export interface CliIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-}
+import type { CliIo } from '../cli/io.js';
+
+export type { CliIo };
 
 export interface CommandContext {
   readonly admin: CredentialAdmin;
@@ -55,10 +53,10 @@ export async function runSubcommand(
       .join('\n');
   if (spec === undefined) {
     if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-      io.stdout.write(`usage:\n${usage()}\n`);
+      io.stdout(`usage:\n${usage()}\n`);
       return name === undefined ? 2 : 0;
     }
-    io.stderr.write(`unknown command: ${group} ${name}\nusage:\n${usage()}\n`);
+    io.stderr(`unknown command: ${group} ${name}\nusage:\n${usage()}\n`);
     return 2;
   }
   let parsed: ReturnType<typeof parseArgs>;
@@ -70,16 +68,16 @@ export async function runSubcommand(
       strict: true,
     });
   } catch (error) {
-    io.stderr.write(`${(error as Error).message}\nusage: portcullis ${group} ${name} ${spec.usage}\n`);
+    io.stderr(`${(error as Error).message}\nusage: portcullis ${group} ${name} ${spec.usage}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help === true) {
-    io.stdout.write(`usage: portcullis ${group} ${name} ${spec.usage} [--config file] [--json]\n`);
+    io.stdout(`usage: portcullis ${group} ${name} ${spec.usage} [--config file] [--json]\n`);
     return 0;
   }
   if (positionals.length !== (spec.positionals ?? 0)) {
-    io.stderr.write(`usage: portcullis ${group} ${name} ${spec.usage}\n`);
+    io.stderr(`usage: portcullis ${group} ${name} ${spec.usage}\n`);
     return 2;
   }
   const json = values.json === true;
@@ -93,7 +91,7 @@ export async function runSubcommand(
       positionals,
       json,
       print(value, text) {
-        io.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
+        io.stdout(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
       },
     });
     return 0;
@@ -103,10 +101,10 @@ export async function runSubcommand(
       error instanceof ConfigError ||
       error instanceof UsageError
     ) {
-      io.stderr.write(`error: ${error.message}\n`);
+      io.stderr(`error: ${error.message}\n`);
       return error instanceof UsageError ? 2 : 1;
     }
-    io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   } finally {
     await opened?.close();
