@@ -1,0 +1,180 @@
+import type { Paranoia, RuleHit } from './classes.js';
+
+/**
+ * OS command injection (cf. CRS 932100/932105 Unix, 932110/932115 Windows, 932160 shell paths;
+ * PayloadsAllTheThings "Command Injection"). Finds a shell separator or substitution — `;` `|`
+ * `&` newline `` ` `` `$(` — followed by a command word, reading the word the way a shell
+ * would (quotes and backslashes inside it removed, `${IFS}` as a space). No regular expressions.
+ */
+
+/** Commands whose name is not an English word: a separator followed by one is enough. */
+const DISTINCT_COMMANDS = new Set(
+  (
+    'whoami uname ifconfig ipconfig nslookup netstat netcat ncat nc ps wget curl bash zsh ksh csh tcsh busybox ' +
+    'python python2 python3 perl ruby php lua nodejs jrunscript telnet tftp ssh scp rsync socat xterm chmod chown ' +
+    'chgrp passwd useradd usermod crontab systemctl sudo xxd base64 hexdump awk gawk ' +
+    'sed xargs printenv nohup powershell pwsh cmd certutil bitsadmin wmic mshta rundll32 regsvr32 cscript ' +
+    'wscript reg systeminfo tasklist taskkill net1 nltest icacls cacls attrib whoami.exe cmd.exe powershell.exe ' +
+    'getent lsof hostname uptime arp traceroute tracert ping6 mkfifo nmap msfvenom openssl gcc'
+  ).split(' '),
+);
+/** Commands that are also English words: flagged only when followed by something argument-like. */
+const WORD_COMMANDS = new Set(
+  (
+    'cat echo sleep kill find head tail more less type ping sort cut touch file which who date time set ver vol tee ' +
+    'diff mail exec eval export unset read source print printf id pwd ls dir env host route service rm mv cp wc su ' +
+    'sh cc dig reg net strings'
+  ).split(' '),
+);
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 11 || c === 12;
+}
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
+}
+
+/** Reads a shell word starting at `i`, dropping quotes and backslashes (`w'h'o'am'i` → whoami). */
+function readWord(lower: string, i: number): { word: string; end: number } {
+  let word = '';
+  let j = i;
+  while (j < lower.length && word.length < 32) {
+    const c = lower.charCodeAt(j);
+    if (c === 39 || c === 34 || c === 92) {
+      j++;
+      continue;
+    }
+    if (c === 36 && lower.charCodeAt(j + 1) === 64) {
+      j += 2; // $@ expands to nothing
+      continue;
+    }
+    if (!isWordChar(c) && c !== 47) break;
+    word += lower[j];
+    j++;
+  }
+  return { word, end: j };
+}
+
+function commandName(word: string): string {
+  const slash = word.lastIndexOf('/');
+  return slash === -1 ? word : word.slice(slash + 1);
+}
+
+/** Skips blanks, `{`, `(`, `${IFS}`/`$IFS$9` between a separator and the command word. */
+function skipGap(lower: string, i: number): number {
+  let j = i;
+  for (;;) {
+    const c = lower.charCodeAt(j);
+    if (isSpace(c) || c === 123 || c === 40 || c === 10 || c === 13) {
+      j++;
+      continue;
+    }
+    if (lower.startsWith('${ifs}', j)) {
+      j += 6;
+      continue;
+    }
+    if (lower.startsWith('$ifs', j)) {
+      j += 4;
+      if (lower.charCodeAt(j) === 36) j += 2;
+      continue;
+    }
+    return j;
+  }
+}
+
+const NUMERIC_ARGUMENT = new Set(['sleep', 'ping', 'kill', 'head', 'tail', 'timeout', 'nc']);
+
+function argumentLike(lower: string, end: number, name: string, allowEnd: boolean): boolean {
+  let j = end;
+  let spaced = false;
+  while (j < lower.length && (isSpace(lower.charCodeAt(j)) || lower.startsWith('${ifs}', j))) {
+    j += lower.startsWith('${ifs}', j) ? 6 : 1;
+    spaced = true;
+  }
+  if (j >= lower.length) return allowEnd;
+  const c = lower.charCodeAt(j);
+  if (c >= 48 && c <= 57) return spaced && NUMERIC_ARGUMENT.has(name);
+  if (!spaced)
+    return c === 59 || c === 124 || c === 38 || c === 96 || c === 41 || c === 10 || c === 44 || c === 125;
+  // -flag, /path, ~/path, $var, "quoted", 'quoted', number, redirection, another separator
+  return (
+    c === 45 ||
+    c === 47 ||
+    c === 126 ||
+    c === 36 ||
+    c === 34 ||
+    c === 39 ||
+    c === 60 ||
+    c === 62 ||
+    c === 59 ||
+    c === 124 ||
+    c === 38 ||
+    c === 96 ||
+    c === 92 ||
+    c === 10 ||
+    lower.startsWith('c:', j)
+  );
+}
+
+/** `dig attacker.example`, `cat notes.txt`: the next word has a dot inside it. */
+function domainLike(lower: string, end: number): boolean {
+  let j = end;
+  while (isSpace(lower.charCodeAt(j))) j++;
+  if (j === end) return false;
+  const { word } = readWord(lower, j);
+  const dot = word.indexOf('.');
+  return dot > 0 && dot < word.length - 1;
+}
+
+function commandAt(lower: string, i: number, strong: boolean, proseSeparator = false): boolean {
+  const start = skipGap(lower, i);
+  const { word, end } = readWord(lower, start);
+  if (word.length === 0) return false;
+  const name = commandName(word);
+  if (
+    word.startsWith('/bin/') ||
+    word.startsWith('/usr/bin/') ||
+    word.startsWith('/usr/local/bin/') ||
+    word.startsWith('/sbin/')
+  )
+    return true;
+  if (DISTINCT_COMMANDS.has(name)) return true;
+  if (WORD_COMMANDS.has(name))
+    return strong || argumentLike(lower, end, name, !proseSeparator) || domainLike(lower, end);
+  return false;
+}
+
+const SEPARATORS = ';|&\n`\r';
+
+export function detectCmdi(_text: string, lower: string, level: Paranoia): RuleHit {
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower[i] as string;
+    if (SEPARATORS.includes(c)) {
+      // a separator at the start: the value itself is appended to a command line
+      // `a & b` with blanks around a lone ampersand is prose more often than a shell
+      const prose = c === '&' && lower[i - 1] === ' ' && lower[i + 1] === ' ';
+      // prose puts a blank after `;` and `|`; a command glued to the separator is shell
+      const glued = c !== '&' && c !== '\n' && c !== '\r' && isWordChar(lower.charCodeAt(i + 1));
+      if (commandAt(lower, i + 1, glued, prose)) return 'cmdi.separator-command';
+    } else if (c === '$' && lower.charCodeAt(i + 1) === 40 /* ( */ && lower.charCodeAt(i + 2) !== 40) {
+      if (commandAt(lower, i + 2, true) || level >= 2) return 'cmdi.substitution';
+    } else if ((c === '<' || c === '>') && lower.charCodeAt(i + 1) === 40) {
+      if (commandAt(lower, i + 2, true)) return 'cmdi.process-substitution';
+    }
+  }
+  if (
+    lower.includes('/bin/sh') ||
+    lower.includes('/bin/bash') ||
+    lower.includes('cmd.exe') ||
+    lower.includes('cmd /c') ||
+    lower.includes('powershell -')
+  ) {
+    return 'cmdi.shell-path';
+  }
+  if (lower.includes('${ifs}') || lower.includes('$ifs$')) return 'cmdi.ifs';
+  if (level >= 2) {
+    if (commandAt(lower, 0, false)) return 'cmdi.leading-command';
+    if (lower.includes('%comspec%') || lower.includes('%systemroot%')) return 'cmdi.windows-variable';
+  }
+  return undefined;
+}

@@ -1,0 +1,51 @@
+import { childSchema, schemaKind, type FieldKind } from './schema-kind.js';
+
+/** Visits a parsed JSON value: every object key and every string (numbers and booleans cannot carry an injection). */
+export interface JsonVisitor<T> {
+  /** `path` is shared and mutated: copy it if kept. Return a value to stop the walk. */
+  key(key: string, path: readonly (string | number)[]): T | undefined;
+  string(value: string, path: readonly (string | number)[], kind: FieldKind): T | undefined;
+}
+
+const MAX_FIELDS = 10_000;
+
+export function walkJson<T>(root: unknown, schema: unknown, visitor: JsonVisitor<T>): T | undefined {
+  const path: (string | number)[] = [];
+  let budget = MAX_FIELDS;
+  const visit = (value: unknown, node: unknown): T | undefined => {
+    if (--budget < 0) return undefined;
+    if (typeof value === 'string')
+      return visitor.string(value, path, node === undefined ? 'free' : schemaKind(node));
+    if (typeof value !== 'object' || value === null) return undefined;
+    if (node !== undefined && schemaKind(node) === 'constrained') return undefined;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        const found = visit(value[i], node === undefined ? undefined : childSchema(node, i));
+        path.pop();
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    }
+    for (const key of Object.keys(value)) {
+      path.push(key);
+      const found =
+        visitor.key(key, path) ??
+        visit(
+          (value as Record<string, unknown>)[key],
+          node === undefined ? undefined : childSchema(node, key),
+        );
+      path.pop();
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return visit(root, schema);
+}
+
+/** RFC 6901 JSON pointer for a path. */
+export function toPointer(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const segment of path) out += '/' + String(segment).replaceAll('~', '~0').replaceAll('/', '~1');
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * Reads a (dereferenced) JSON Schema the way the injection stage needs it: is a field free text
+ * (inspect it), constrained by the schema (enum, const, format, pattern, numeric or boolean type:
+ * request validation already checks it, skip it), or a URL (check it for SSRF)?
+ */
+export type FieldKind = 'free' | 'constrained' | 'url';
+
+type Schema = { readonly [key: string]: unknown };
+
+const URL_FORMATS = new Set(['uri', 'url', 'iri', 'uri-reference', 'iri-reference', 'uri-template']);
+const NON_STRING_TYPES = new Set(['number', 'integer', 'boolean', 'null']);
+
+function isSchema(value: unknown): value is Schema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function branches(schema: Schema): readonly Schema[] | undefined {
+  const list = (schema.anyOf ?? schema.oneOf) as unknown;
+  return Array.isArray(list) ? list.filter(isSchema) : undefined;
+}
+
+export function schemaKind(schema: unknown): FieldKind {
+  if (!isSchema(schema)) return 'free';
+  const alternatives = branches(schema);
+  if (alternatives !== undefined && alternatives.length > 0) {
+    const kinds = alternatives.map(schemaKind);
+    if (kinds.includes('free')) return 'free';
+    return kinds.includes('url') ? 'url' : 'constrained';
+  }
+  if (Array.isArray(schema.allOf)) {
+    const kinds = schema.allOf.map(schemaKind);
+    if (kinds.includes('url')) return 'url';
+    if (kinds.includes('constrained')) return 'constrained';
+  }
+  if (typeof schema.format === 'string' && URL_FORMATS.has(schema.format)) return 'url';
+  if (schema.enum !== undefined || schema.const !== undefined) return 'constrained';
+  if (typeof schema.format === 'string' || typeof schema.pattern === 'string') return 'constrained';
+  const type = schema.type;
+  if (typeof type === 'string' && NON_STRING_TYPES.has(type)) return 'constrained';
+  if (
+    Array.isArray(type) &&
+    type.length > 0 &&
+    type.every((t) => typeof t === 'string' && NON_STRING_TYPES.has(t))
+  )
+    return 'constrained';
+  return 'free';
+}
+
+/** The sub-schema for an object property or array item, or undefined when the schema says nothing. */
+export function childSchema(schema: unknown, key: string | number): unknown {
+  if (!isSchema(schema)) return undefined;
+  if (typeof key === 'number') {
+    if (Array.isArray(schema.prefixItems) && key < schema.prefixItems.length) return schema.prefixItems[key];
+    return isSchema(schema.items) ? schema.items : undefined;
+  }
+  if (isSchema(schema.properties) && Object.hasOwn(schema.properties, key)) return schema.properties[key];
+  if (isSchema(schema.additionalProperties)) return schema.additionalProperties;
+  for (const list of [schema.allOf, schema.anyOf, schema.oneOf]) {
+    if (!Array.isArray(list)) continue;
+    for (const branch of list) {
+      const found = childSchema(branch, key);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,303 @@
+/**
+ * A small SQL lexer in the spirit of libinjection: it turns an input into typed tokens so the
+ * SQLi rules look at structure (string break-out, logic operator, comparison, statement) instead
+ * of running large regular expressions. Linear in the input; no regular expressions.
+ */
+export type SqlTokenType =
+  | 's' // string literal
+  | 'n' // bareword / identifier
+  | '1' // number
+  | 'v' // variable @x / @@x
+  | 'b' // true / false / null
+  | 'k' // other keyword
+  | 'U' // union
+  | 'E' // statement start (select, insert, drop, ...)
+  | '&' // logic operator (and, or, xor, &&, ||)
+  | 'o' // operator (=, <, like, is, ...)
+  | 'f' // function name (bareword directly followed by '(')
+  | 'c' // comment
+  | '('
+  | ')'
+  | ','
+  | ';'
+  | '.';
+
+export interface SqlToken {
+  readonly type: SqlTokenType;
+  /** Lower-case text for words, the literal for operators, the content for strings. */
+  readonly value: string;
+  /** Strings: closed by a matching quote; comments: run to the end of the input. */
+  readonly closed: boolean;
+}
+
+const LOGIC = new Set(['and', 'or', 'xor', 'not']);
+const WORD_OPERATORS = new Set([
+  'like',
+  'rlike',
+  'regexp',
+  'is',
+  'in',
+  'between',
+  'div',
+  'mod',
+  'sounds',
+  'glob',
+  'match',
+  'escape',
+]);
+const STATEMENTS = new Set([
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'drop',
+  'create',
+  'alter',
+  'exec',
+  'execute',
+  'declare',
+  'truncate',
+  'shutdown',
+  'grant',
+  'revoke',
+  'replace',
+  'merge',
+  'call',
+  'waitfor',
+  'load',
+  'handler',
+  'rename',
+  'attach',
+  'pragma',
+]);
+const KEYWORDS = new Set([
+  'from',
+  'where',
+  'order',
+  'group',
+  'by',
+  'having',
+  'limit',
+  'offset',
+  'into',
+  'outfile',
+  'dumpfile',
+  'values',
+  'set',
+  'table',
+  'database',
+  'schema',
+  'procedure',
+  'analyse',
+  'case',
+  'when',
+  'then',
+  'else',
+  'end',
+  'all',
+  'distinct',
+  'top',
+  'delay',
+  'time',
+  'as',
+  'join',
+  'asc',
+  'desc',
+  'exists',
+  'if',
+  'begin',
+  'collate',
+  'cast',
+  'convert',
+]);
+const BOOLEANS = new Set(['true', 'false', 'null', 'unknown']);
+
+function isWordStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c > 0x7f;
+}
+function isWordChar(c: number): boolean {
+  return isWordStart(c) || (c >= 48 && c <= 57) || c === 36;
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
+}
+
+const TWO_CHAR_OPS = new Set(['<=', '>=', '<>', '!=', '||', '&&', ':=', '::', '<<', '>>', '==', '!<', '!>']);
+
+/**
+ * Tokenises `input`. With `quote` set, the input is read as if it followed that quote character
+ * (the value was placed inside a string literal by the application). Stops after `max` tokens.
+ */
+export function tokenizeSql(input: string, quote: '' | "'" | '"', max = 64): SqlToken[] {
+  const tokens: SqlToken[] = [];
+  let i = 0;
+  const n = input.length;
+  if (quote !== '') i = readString(input, 0, quote, tokens);
+  while (i < n && tokens.length < max) {
+    const c = input.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    const ch = input[i] as string;
+    if (c === 39 || c === 34) {
+      i = readString(input, i + 1, ch as "'" | '"', tokens);
+      continue;
+    }
+    if (c === 96 /* ` */) {
+      const end = input.indexOf('`', i + 1);
+      tokens.push({
+        type: 'n',
+        value: input.slice(i + 1, end === -1 ? n : end).toLowerCase(),
+        closed: end !== -1,
+      });
+      i = end === -1 ? n : end + 1;
+      continue;
+    }
+    if (c === 45 && input.charCodeAt(i + 1) === 45) {
+      // `--` comment to end of line
+      const end = input.indexOf('\n', i);
+      tokens.push({ type: 'c', value: '--', closed: end === -1 });
+      i = end === -1 ? n : end + 1;
+      continue;
+    }
+    if (c === 35 /* # */) {
+      const end = input.indexOf('\n', i);
+      tokens.push({ type: 'c', value: '#', closed: end === -1 });
+      i = end === -1 ? n : end + 1;
+      continue;
+    }
+    if (c === 47 && input.charCodeAt(i + 1) === 42) {
+      // /*! MySQL executable comment: its content is code, so skip only the marker
+      if (input.charCodeAt(i + 2) === 33) {
+        i += 3;
+        while (i < n && isDigit(input.charCodeAt(i))) i++;
+        continue;
+      }
+      const end = input.indexOf('*/', i + 2);
+      if (end === -1) {
+        tokens.push({ type: 'c', value: '/*', closed: true });
+        i = n;
+      } else {
+        i = end + 2; // an inline comment is whitespace
+      }
+      continue;
+    }
+    if (c === 42 && input.charCodeAt(i + 1) === 47) {
+      i += 2; // stray */ closing an executable comment
+      continue;
+    }
+    if (isDigit(c) || (c === 46 && isDigit(input.charCodeAt(i + 1)))) {
+      let j = i + 1;
+      if (c === 48 && (input.charCodeAt(j) | 32) === 120) {
+        j++;
+        while (j < n && isWordChar(input.charCodeAt(j))) j++;
+      } else {
+        while (j < n && (isDigit(input.charCodeAt(j)) || input.charCodeAt(j) === 46)) j++;
+        if ((input.charCodeAt(j) | 32) === 101) {
+          j++;
+          if (input.charCodeAt(j) === 45 || input.charCodeAt(j) === 43) j++;
+          while (j < n && isDigit(input.charCodeAt(j))) j++;
+        }
+      }
+      tokens.push({ type: '1', value: input.slice(i, j), closed: true });
+      i = j;
+      continue;
+    }
+    if (c === 64 /* @ */) {
+      let j = i + 1;
+      if (input.charCodeAt(j) === 64) j++;
+      while (j < n && (isWordChar(input.charCodeAt(j)) || input.charCodeAt(j) === 46)) j++;
+      tokens.push({ type: 'v', value: input.slice(i, j).toLowerCase(), closed: true });
+      i = j;
+      continue;
+    }
+    if (isWordStart(c)) {
+      let j = i + 1;
+      while (j < n && isWordChar(input.charCodeAt(j))) j++;
+      const word = input.slice(i, j).toLowerCase();
+      tokens.push({ type: classifyWord(word, input.charCodeAt(j) === 40), value: word, closed: true });
+      i = j;
+      continue;
+    }
+    const two = input.slice(i, i + 2);
+    if (TWO_CHAR_OPS.has(two)) {
+      const three = input.slice(i, i + 3);
+      if (three === '<=>') {
+        tokens.push({ type: 'o', value: three, closed: true });
+        i += 3;
+        continue;
+      }
+      tokens.push({ type: two === '||' || two === '&&' ? '&' : 'o', value: two, closed: true });
+      i += 2;
+      continue;
+    }
+    switch (ch) {
+      case '(':
+      case ')':
+      case ',':
+      case ';':
+      case '.':
+        tokens.push({ type: ch, value: ch, closed: true });
+        break;
+      case '=':
+      case '<':
+      case '>':
+      case '+':
+      case '-':
+      case '*':
+      case '/':
+      case '%':
+      case '^':
+      case '|':
+      case '&':
+      case '~':
+      case '!':
+        tokens.push({ type: 'o', value: ch, closed: true });
+        break;
+      default:
+        // other punctuation ends the SQL reading of this token run
+        tokens.push({ type: 'n', value: ch, closed: true });
+    }
+    i++;
+  }
+  return tokens;
+}
+
+function classifyWord(word: string, paren: boolean): SqlTokenType {
+  if (LOGIC.has(word)) return '&';
+  if (word === 'union' || word === 'intersect' || word === 'except') return 'U';
+  if (STATEMENTS.has(word)) return paren && word !== 'select' ? 'f' : 'E';
+  if (WORD_OPERATORS.has(word)) return 'o';
+  if (BOOLEANS.has(word)) return 'b';
+  if (KEYWORDS.has(word))
+    return paren && (word === 'if' || word === 'cast' || word === 'convert') ? 'f' : 'k';
+  return paren ? 'f' : 'n';
+}
+
+function readString(input: string, start: number, quote: "'" | '"', tokens: SqlToken[]): number {
+  let i = start;
+  const n = input.length;
+  const q = quote.charCodeAt(0);
+  while (i < n) {
+    const c = input.charCodeAt(i);
+    if (c === 92 /* \ */) {
+      i += 2;
+      continue;
+    }
+    if (c === q) {
+      if (input.charCodeAt(i + 1) === q) {
+        i += 2;
+        continue;
+      }
+      tokens.push({ type: 's', value: input.slice(start, i), closed: true });
+      return i + 1;
+    }
+    i++;
+  }
+  tokens.push({ type: 's', value: input.slice(start, n), closed: false });
+  return n;
+}

@@ -1,0 +1,431 @@
+import type { Paranoia, RuleHit } from './classes.js';
+import { tokenizeSql, type SqlToken } from './sql-tokens.js';
+
+/**
+ * SQL injection by token structure (after libinjection's idea, CRS 942100). The input is read in
+ * three contexts — as-is (numeric injection), after a `'` and after a `"` (string injection) —
+ * and each token stream is checked against a few structural rules:
+ * break-out followed by logic/comment/statement, tautologies, UNION SELECT, stacked statements,
+ * and database functions that only attacks use (CRS 942160 sleep/benchmark, 942190 MSSQL exec,
+ * 942140 system catalogue names).
+ */
+
+/** Functions whose appearance as `name(` is an attack signal by itself (level 1). */
+const ATTACK_FUNCTIONS = new Set([
+  'sleep',
+  'benchmark',
+  'pg_sleep',
+  'load_file',
+  'extractvalue',
+  'updatexml',
+  'receive_message',
+  'get_host_name',
+  'get_host_address',
+  'sys_eval',
+  'sys_exec',
+  'name_const',
+  'load_extension',
+  'lo_import',
+  'lo_export',
+  'pg_read_file',
+  'pg_ls_dir',
+  'dblink',
+  'openrowset',
+  'opendatasource',
+  'xp_cmdshell',
+  'xp_dirtree',
+  'randomblob',
+  'geometrycollection',
+  'multipoint',
+  'polygon',
+  'linestring',
+  'gtid_subset',
+  'json_keys',
+  'exp',
+  'make_set',
+  'elt',
+  'sp_executesql',
+  'dbms_xmlgen',
+  'ctxsys',
+  'utl_http',
+  'utl_inaddr',
+  'dbms_pipe',
+  'sqlite_version',
+  'pg_sleep_for',
+]);
+/** Functions common in attacks and in ordinary code (level 2). */
+const SQL_FUNCTIONS = new Set([
+  'char',
+  'chr',
+  'concat',
+  'concat_ws',
+  'group_concat',
+  'ascii',
+  'substring',
+  'substr',
+  'mid',
+  'ord',
+  'hex',
+  'unhex',
+  'user',
+  'current_user',
+  'system_user',
+  'session_user',
+  'database',
+  'version',
+  'schema',
+  'count',
+  'length',
+  'if',
+  'iif',
+  'ifnull',
+  'isnull',
+  'coalesce',
+  'cast',
+  'convert',
+  'md5',
+  'sha1',
+  'rand',
+  'floor',
+  'db_name',
+  'host_name',
+  'waitfor',
+  'updatexml',
+  'instr',
+  'locate',
+  'position',
+  'left',
+  'right',
+  'reverse',
+  'nullif',
+  'sum',
+  'now',
+]);
+/** Catalogue objects only attacks and DBAs name (CRS 942140). */
+const CATALOGUE_NAMES = new Set([
+  'information_schema',
+  'sysobjects',
+  'syscolumns',
+  'sysusers',
+  'sysdatabases',
+  'pg_catalog',
+  'pg_shadow',
+  'pg_user',
+  'pg_database',
+  'sqlite_master',
+  'sqlite_schema',
+  'all_tables',
+  'user_tables',
+  'all_tab_columns',
+  'user_objects',
+  'msysobjects',
+  'mysql.user',
+  'master..sysdatabases',
+  'sys.objects',
+  'sys.tables',
+  'sys.databases',
+]);
+const DROP_OBJECTS = new Set([
+  'table',
+  'database',
+  'schema',
+  'user',
+  'procedure',
+  'view',
+  'index',
+  'function',
+  'trigger',
+]);
+const OPERAND = new Set(['s', '1', 'n', 'v', 'b']);
+const EQUALITY = new Set(['=', '==', '<=>', '!=', '<>', 'like', 'rlike', 'regexp', 'is', 'sounds', 'glob']);
+const ORDERING = new Set(['<', '>', '<=', '>=']);
+const LITERAL = new Set(['s', '1', 'b', 'v']);
+
+type Tokens = readonly SqlToken[];
+
+function type(tokens: Tokens, i: number): string {
+  return tokens[i]?.type ?? '$';
+}
+function value(tokens: Tokens, i: number): string {
+  return tokens[i]?.value ?? '';
+}
+
+/** A statement with SQL shape starting at `i` (not English that starts with "select" or "drop"). */
+function isStatement(tokens: Tokens, i: number): boolean {
+  const word = value(tokens, i);
+  if (type(tokens, i) !== 'E') return false;
+  const next = tokens[i + 1];
+  const after = value(tokens, i + 2);
+  switch (word) {
+    case 'select': {
+      if (next === undefined) return false;
+      if (next.type === 'o' && next.value === '*') return true;
+      if (
+        next.type === 'f' ||
+        next.type === '1' ||
+        next.type === 's' ||
+        next.type === 'v' ||
+        next.type === '('
+      )
+        return true;
+      if (
+        next.type === 'b' ||
+        (next.type === 'k' && (next.value === 'distinct' || next.value === 'all' || next.value === 'top'))
+      )
+        return true;
+      if (next.type === 'n') {
+        // select col from tbl | select a, b | select t.col
+        const t2 = type(tokens, i + 2);
+        if (t2 === ',' || t2 === '.') return true;
+        if (t2 === 'k' && after === 'from') return true;
+      }
+      return false;
+    }
+    case 'drop':
+    case 'create':
+    case 'alter':
+    case 'truncate':
+    case 'rename':
+      return (
+        next !== undefined && (DROP_OBJECTS.has(next.value) || (word === 'truncate' && next.type === 'n'))
+      );
+    case 'delete':
+      return next?.value === 'from';
+    case 'insert':
+    case 'replace':
+      return next?.value === 'into';
+    case 'update':
+      return next?.type === 'n' && after === 'set';
+    case 'exec':
+    case 'execute':
+      return (
+        next !== undefined &&
+        (next.type === 'n' || next.type === 'f' || next.type === '(' || next.type === 'v')
+      );
+    case 'declare':
+      return next?.type === 'v';
+    case 'waitfor':
+      return next?.value === 'delay' || next?.value === 'time';
+    case 'shutdown':
+      return next === undefined || next.type === 'c' || next.type === ';' || next.value === 'with';
+    case 'grant':
+    case 'revoke':
+      return after === 'on' || after === 'to' || after === 'from' || value(tokens, i + 3) === 'on';
+    case 'load':
+      return next?.value === 'data';
+    case 'attach':
+      return next?.value === 'database';
+    case 'pragma':
+      return next?.type === 'n';
+    default:
+      return false;
+  }
+}
+
+/** Returns the index past an operand (number, string, name.name, variable, function call head). */
+function operandEnd(tokens: Tokens, i: number): number {
+  let j = i;
+  while (
+    type(tokens, j) === 'o' &&
+    (value(tokens, j) === '-' || value(tokens, j) === '!' || value(tokens, j) === '~')
+  )
+    j++;
+  if (!OPERAND.has(type(tokens, j))) return -1;
+  j++;
+  while (type(tokens, j) === '.' && OPERAND.has(type(tokens, j + 1))) j += 2;
+  return j;
+}
+
+/**
+ * An expression after a logic operator that is injection-shaped: a comparison, a lone literal
+ * ending the input or followed by a comment, a function call or a sub-select.
+ * `strict` accepts only literal comparisons (for inputs that may be prose).
+ */
+function isInjectedExpression(tokens: Tokens, i: number, strict: boolean): boolean {
+  let j = i;
+  while (type(tokens, j) === '(') j++;
+  if (type(tokens, j) === '&' && value(tokens, j) === 'not') j++;
+  const t = type(tokens, j);
+  if (t === 'f')
+    return !strict || ATTACK_FUNCTIONS.has(value(tokens, j)) || SQL_FUNCTIONS.has(value(tokens, j));
+  if (t === 'E') return isStatement(tokens, j) || value(tokens, j) === 'select';
+  if (t === 'k' && value(tokens, j) === 'exists') return true;
+  const end = operandEnd(tokens, j);
+  if (end === -1) return false;
+  const leftLiteral = LITERAL.has(type(tokens, j)) || type(tokens, j) === 'o';
+  const after = type(tokens, end);
+  if (after === 'o') {
+    let k = end + 1;
+    if (type(tokens, k) === '&' && value(tokens, k) === 'not') k++; // is not null
+    while (type(tokens, k) === '(') k++;
+    const rt = type(tokens, k);
+    if (rt === 'f' || rt === 'E') return true;
+    if (!OPERAND.has(rt)) return false;
+    if (!strict) return true;
+    return leftLiteral && LITERAL.has(rt);
+  }
+  if (!leftLiteral) return false;
+  return after === '$' || after === 'c' || after === ';' || (after === ')' && !strict);
+}
+
+function quoteContext(tokens: Tokens, level: Paranoia): RuleHit {
+  if (tokens.length < 2) return undefined;
+  let i = 1;
+  while (type(tokens, i) === ')' && i < 4) i++;
+  const t = type(tokens, i);
+  const v = value(tokens, i);
+  if (t === 'c') return i === 1 || level >= 2 ? 'sqli.quote-comment' : undefined;
+  if (t === '&' && isInjectedExpression(tokens, i + 1, false)) return 'sqli.quote-logic';
+  if (t === 'U') return 'sqli.quote-union';
+  if (t === ';') {
+    if (isStatement(tokens, i + 1)) return 'sqli.quote-stacked';
+    const nt = type(tokens, i + 1);
+    if (level >= 2 && (nt === '$' || nt === 'c')) return 'sqli.quote-terminator';
+  }
+  if (t === 'o' && v !== '.') {
+    const next = i + 1;
+    const nt = type(tokens, next);
+    if (nt === 'f' || nt === 'E' || (nt === '(' && type(tokens, next + 1) === 'E'))
+      return 'sqli.quote-operator';
+    const end = operandEnd(tokens, next);
+    if (end !== -1 && LITERAL.has(type(tokens, next))) {
+      const after = type(tokens, end);
+      if (after === '$' || after === 'c') return 'sqli.quote-operator';
+      if (after === 'o' || after === '&')
+        return level >= 2 || tokens[end - 1]?.type === 's' ? 'sqli.quote-operator' : undefined;
+    }
+  }
+  if (t === 'k') {
+    const nv = value(tokens, i + 1);
+    if ((v === 'order' || v === 'group') && nv === 'by' && OPERAND.has(type(tokens, i + 2)))
+      return 'sqli.quote-clause';
+    if (v === 'having' && isInjectedExpression(tokens, i + 1, false)) return 'sqli.quote-clause';
+    if (v === 'into' && (nv === 'outfile' || nv === 'dumpfile')) return 'sqli.quote-clause';
+    if (v === 'procedure' && nv === 'analyse') return 'sqli.quote-clause';
+    if (v === 'limit' && type(tokens, i + 1) === '1') return 'sqli.quote-clause';
+    if (level >= 3) return 'sqli.quote-keyword';
+  }
+  if (t === 'o' && (v === 'like' || v === 'rlike' || v === 'regexp') && level >= 2)
+    return 'sqli.quote-operator';
+  if (level >= 3 && (t === 'E' || t === '&' || t === 'o')) return 'sqli.quote-keyword';
+  return undefined;
+}
+
+function numericContext(tokens: Tokens, level: Paranoia): RuleHit {
+  let i = operandEnd(tokens, 0);
+  if (i === -1) return undefined;
+  const first = type(tokens, 0) === 'o' ? type(tokens, 1) : type(tokens, 0);
+  while (type(tokens, i) === ')' && i < 4) i++;
+  const t = type(tokens, i);
+  if (t === '&') {
+    const literalStart = first === '1' || first === 'v';
+    if (isInjectedExpression(tokens, i + 1, !literalStart && level < 2)) return 'sqli.numeric-logic';
+  }
+  if (t === ';' && isStatement(tokens, i + 1)) return 'sqli.numeric-stacked';
+  if (first === '1' && t === 'k') {
+    const v = value(tokens, i);
+    if ((v === 'order' || v === 'group') && value(tokens, i + 1) === 'by' && type(tokens, i + 2) === '1')
+      return 'sqli.numeric-clause';
+    if (v === 'having' || (v === 'procedure' && value(tokens, i + 1) === 'analyse'))
+      return 'sqli.numeric-clause';
+  }
+  if (first === '1' && t === 'c' && level >= 2) return 'sqli.numeric-comment';
+  return undefined;
+}
+
+/** Rules that hold anywhere in the token stream. */
+function anywhere(tokens: Tokens, level: Paranoia): RuleHit {
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i] as SqlToken;
+    switch (tok.type) {
+      case 'U': {
+        let j = i + 1;
+        if (type(tokens, j) === 'k' && (value(tokens, j) === 'all' || value(tokens, j) === 'distinct')) j++;
+        while (type(tokens, j) === '(') j++;
+        if (type(tokens, j) === 'E' && value(tokens, j) === 'select') return 'sqli.union-select';
+        break;
+      }
+      case 'f':
+        // the lexer only makes `name(` (no blank) a function: "sleep (8 hours)" stays prose
+        if (ATTACK_FUNCTIONS.has(tok.value)) return 'sqli.attack-function';
+        if (level >= 2 && SQL_FUNCTIONS.has(tok.value)) return 'sqli.sql-function';
+        break;
+      case 'v':
+        if (tok.value.startsWith('@@') && tok.value.length > 3) return 'sqli.system-variable';
+        break;
+      case 'n':
+        if (CATALOGUE_NAMES.has(tok.value)) return 'sqli.catalogue';
+        if (tok.value === 'master' && type(tokens, i + 1) === '.') return 'sqli.catalogue';
+        if (
+          (tok.value.startsWith('xp_') || tok.value.startsWith('sp_')) &&
+          i > 0 &&
+          value(tokens, i - 1).startsWith('exec')
+        )
+          return 'sqli.stored-procedure';
+        break;
+      case ';':
+        if (isStatement(tokens, i + 1)) return 'sqli.stacked';
+        break;
+      case 'k':
+        if (
+          tok.value === 'into' &&
+          (value(tokens, i + 1) === 'outfile' || value(tokens, i + 1) === 'dumpfile')
+        )
+          return 'sqli.into-outfile';
+        break;
+      case 'E':
+        if (tok.value === 'waitfor' && isStatement(tokens, i)) return 'sqli.waitfor';
+        if (level >= 2 && isStatement(tokens, i) && (i === 0 || type(tokens, i - 1) === '('))
+          return 'sqli.statement';
+        break;
+      case '&': {
+        // or 1=1 / and 'a'='a' / || 2>1: literal tautologies anywhere
+        const j = operandEnd(tokens, i + 1);
+        if (j !== -1 && LITERAL.has(type(tokens, i + 1)) && type(tokens, j) === 'o' && tok.value !== 'not') {
+          const k = j + 1;
+          const op = value(tokens, j);
+          if (LITERAL.has(type(tokens, k))) {
+            if (EQUALITY.has(op)) return 'sqli.tautology';
+            if (ORDERING.has(op) && (type(tokens, k + 1) === 'c' || level >= 2)) return 'sqli.tautology';
+          }
+        }
+        if (type(tokens, i + 1) === '1' || type(tokens, i + 1) === 'b') {
+          if (type(tokens, i + 2) === 'c' && tokens[i - 1] !== undefined) return 'sqli.tautology';
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return undefined;
+}
+
+const SQL_TRIGGERS = '\'";=()#-/*<>|&@`';
+
+function mayBeSql(text: string, lower: string): boolean {
+  for (let i = 0; i < SQL_TRIGGERS.length; i++) if (text.includes(SQL_TRIGGERS[i] as string)) return true;
+  return (
+    lower.includes('union') ||
+    lower.includes('select') ||
+    lower.includes('having') ||
+    lower.includes(' by ') ||
+    lower.includes(' or ') ||
+    lower.includes(' and ') ||
+    lower.includes(' xor ')
+  );
+}
+
+export function detectSqli(text: string, lower: string, level: Paranoia): RuleHit {
+  if (text.length < 2 || !mayBeSql(text, lower)) return undefined;
+  const plain = tokenizeSql(text, '');
+  const hit = numericContext(plain, level) ?? anywhere(plain, level);
+  if (hit !== undefined) return hit;
+  for (const quote of ["'", '"'] as const) {
+    if (!text.includes(quote)) continue;
+    const tokens = tokenizeSql(text, quote);
+    const found = quoteContext(tokens, level) ?? anywhere(tokens, level);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

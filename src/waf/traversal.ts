@@ -1,0 +1,133 @@
+import type { Paranoia, RuleHit } from './classes.js';
+
+/**
+ * Path traversal and local file access (cf. CRS 930100/930110 path traversal, 930120 OS file
+ * access; PayloadsAllTheThings "Directory Traversal" and "File Inclusion").
+ */
+
+/** Files and directories only an attacker asks an API for (CRS 930120 lfi-os-files, abridged). */
+const SENSITIVE_PATHS = [
+  '/etc/passwd',
+  '/etc/shadow',
+  '/etc/group',
+  '/etc/hosts',
+  '/etc/issue',
+  '/etc/sudoers',
+  '/etc/crontab',
+  '/etc/hostname',
+  '/etc/mysql/',
+  '/etc/nginx/',
+  '/etc/apache2/',
+  '/etc/httpd/',
+  '/etc/ssh/',
+  '/proc/self/',
+  '/proc/version',
+  '/proc/1/',
+  '/var/log/',
+  '/root/',
+  '/.ssh/',
+  '/id_rsa',
+  '/.aws/credentials',
+  '/.env',
+  '/.git/',
+  '/.htpasswd',
+  '/.htaccess',
+  '/.bash_history',
+  '/web-inf/',
+  '/meta-inf/',
+  '\\windows\\',
+  '/windows/',
+  'win.ini',
+  'boot.ini',
+  'system32',
+  '\\inetpub\\',
+  '/inetpub/',
+  'c:\\windows',
+  'c:/windows',
+  '/dev/tcp/',
+  '/dev/null',
+  '/usr/local/etc/',
+  '/var/run/secrets/',
+  '/run/secrets/',
+  'wp-config.php',
+  'web.config',
+  'system.ini',
+];
+const WRAPPERS = [
+  'file://',
+  'php://',
+  'zip://',
+  'phar://',
+  'expect://',
+  'data://',
+  'glob://',
+  'jar:',
+  'netdoc:',
+  'compress.zlib://',
+];
+
+function isSep(c: number): boolean {
+  return c === 47 || c === 92;
+}
+
+/** `../`, `..\`, `..;/`, `....//` (a filter that removes `../` once leaves `../`). */
+function findDotDot(text: string, level: Paranoia): boolean {
+  let at = text.indexOf('..');
+  let segments = 0;
+  while (at !== -1) {
+    let j = at + 2;
+    while (text.charCodeAt(j) === 46) j++;
+    if (text.charCodeAt(j) === 59 /* ; */) j++;
+    const after = text.charCodeAt(j);
+    const before = at === 0 ? 47 : text.charCodeAt(at - 1);
+    if (isSep(after) || (Number.isNaN(after) && at > 0)) {
+      // a segment `..` (at the start, after a separator, `=` or `:`), not an ellipsis; one level
+      // up (`../README.md`, `a/b/../c`) is ordinary, two or more (or `..` alone) is a climb
+      if (isSep(before) || at === 0 || before === 61 || before === 58) {
+        if (level >= 2 || text.length <= j + 1 || ++segments >= 2) return true;
+      } else if (level >= 2) {
+        return true;
+      }
+    }
+    at = text.indexOf('..', j);
+  }
+  return false;
+}
+
+/** Slash look-alikes NFKC leaves alone. */
+function foldSlashes(lower: string): string {
+  return lower.includes('\u2215') || lower.includes('\u2044')
+    ? lower.replaceAll('\u2215', '/').replaceAll('\u2044', '/')
+    : lower;
+}
+
+/** `/etc/./passwd`, `/etc//passwd` → `/etc/passwd`. */
+function collapse(lower: string): string {
+  let out = lower;
+  while (out.includes('/./')) out = out.replaceAll('/./', '/');
+  while (out.includes('//')) out = out.replaceAll('//', '/');
+  return out;
+}
+
+export function detectTraversal(text: string, rawLower: string, level: Paranoia): RuleHit {
+  const lower = foldSlashes(rawLower);
+  const source = lower === rawLower ? text : lower;
+  if (source.includes('..') && findDotDot(source, level)) return 'traversal.dot-dot';
+  if (
+    lower.includes('%2e%2e') ||
+    lower.includes('..%2f') ||
+    lower.includes('..%5c') ||
+    lower.includes('%2e%2e%2f')
+  ) {
+    return 'traversal.encoded-dot-dot';
+  }
+  if (lower.includes('/') || lower.includes('\\') || lower.includes(':') || lower.includes('.ini')) {
+    const path = lower.includes('/./') || lower.includes('//') ? collapse(lower) : lower;
+    for (const file of SENSITIVE_PATHS) if (path.includes(file)) return 'traversal.sensitive-file';
+    for (const wrapper of WRAPPERS)
+      if (path.includes(wrapper) || lower.includes(wrapper)) return 'traversal.stream-wrapper';
+  }
+  if (level >= 3 && (lower.startsWith('/') || lower.startsWith('\\\\') || lower.startsWith('~/')))
+    return 'traversal.absolute-path';
+  return undefined;
+}
