@@ -41,6 +41,7 @@ function hexValue(code: number): number {
  * - `%XX` of unreserved characters decoded (so `%2e%2e` is `..`), other escapes upper-cased;
  * - encoded `/`, `\`, NUL and other control characters, invalid or overlong UTF-8: refused;
  * - raw `\`, control characters, `#` and (by default) `;`: refused;
+ * - `%20` at the start or end of a segment (trimmed by some frameworks): refused;
  * - `//` collapsed, `.` and `..` segments removed; `..` above the root: refused.
  */
 export function normalizeTarget(target: string, options: NormalizeOptions = {}): NormalizedTarget {
@@ -70,8 +71,13 @@ export function normalizePath(rawPath: string, options: NormalizeOptions = {}): 
     if (c === 46 /* . */ || (c === 47 && rawPath.charCodeAt(i + 1) === 47)) needsWork = true;
   }
   if (!needsWork) return rawPath;
-  return removeDotSegments(decodeUnreserved(rawPath));
+  const decoded = decodeUnreserved(rawPath);
+  // Frameworks that trim segments would read `/admin%20` as `/admin`: refuse edge whitespace.
+  if (EDGE_SPACE.test(decoded)) refuse('whitespace_at_segment_edge');
+  return removeDotSegments(decoded);
 }
+
+const EDGE_SPACE = /(?:^|\/)%20|%20(?:\/|$)/;
 
 function decodeUnreserved(path: string): string {
   if (!path.includes('%')) return path;
