@@ -1,8 +1,6 @@
-import { GatewayError } from '../errors/gateway-error.js';
+import { DEFAULT_JSON_LIMITS } from '../json/limits.js';
+import { JSON_BODY_KEY, parseJsonBody } from '../json/read-json.js';
 import type { RequestContext } from '../pipeline/context.js';
-
-/** Key under which the parsed JSON request body is shared between stages (parsed once). */
-export const JSON_BODY_KEY = 'json';
 
 export type JsonBody =
   | { readonly kind: 'none' }
@@ -17,24 +15,21 @@ export function isJsonMediaType(mediaType: string | undefined): boolean {
   return mediaType !== undefined && (mediaType === 'application/json' || mediaType.endsWith('+json'));
 }
 
-/** Reads and parses the JSON request body once per request, up to `limit` bytes. */
+/**
+ * Reads the JSON request body once per request with the shared hardened parser (duplicate keys,
+ * `__proto__`, depth and size limits refused) and shares it under `ctx.body.parsed.get('json')`.
+ */
 export async function readJsonBody(ctx: RequestContext, limit: number): Promise<JsonBody> {
   const body = ctx.body;
-  if (body.parsed.has(JSON_BODY_KEY)) return { kind: 'json', value: body.parsed.get(JSON_BODY_KEY) };
+  if (body.parsed.has(JSON_BODY_KEY)) {
+    const value = body.parsed.get(JSON_BODY_KEY);
+    return value === undefined ? NONE : { kind: 'json', value };
+  }
   if (!body.present) return NONE;
   if (!isJsonMediaType(body.mediaType)) return OTHER;
   const bytes = await body.read(limit);
   if (bytes.length === 0) return NONE;
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new GatewayError('bad_request', {
-      detail: 'The request body is not valid JSON.',
-      reason: 'invalid_json',
-      cause: error,
-    });
-  }
+  const value = parseJsonBody(bytes, { ...DEFAULT_JSON_LIMITS, maxBodyBytes: limit });
   body.parsed.set(JSON_BODY_KEY, value);
   return { kind: 'json', value };
 }
