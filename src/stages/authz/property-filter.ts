@@ -31,10 +31,10 @@ export default defineStage<undefined>({
         if (trees.length === 0) return;
         if (!isJsonMediaType(response.mediaType)) return;
         const encoding = response.headers['content-encoding'];
+        const raw = await response.read(maxResponseBytes);
         if (encoding !== undefined && String(encoding).toLowerCase() !== 'identity') {
           throw new GatewayError('upstream_bad_response', { reason: 'authz_filter_encoded_body' });
         }
-        const raw = await response.read(maxResponseBytes);
         if (raw.length === 0) return;
         let value: unknown;
         try {
