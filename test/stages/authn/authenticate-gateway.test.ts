@@ -26,7 +26,7 @@ describe('authentication through the running gateway', () => {
     });
     return {
       status: response.status,
-      body: (await response.json()) as Record<string, unknown> & Record<string, unknown>[],
+      body: (await response.json()) as Record<string, unknown>,
     };
   };
 
