@@ -119,7 +119,7 @@ export class Runner {
       const totalNs = endNs - startNs;
       const summary: ResponseSummary = {
         status: summaryStatus,
-        bytesSent: (res as ServerResponse).socket?.bytesWritten ?? 0,
+        bytesSent: Number(res.getHeader('content-length') ?? 0),
         bytesReceived: c.body.declaredLength ?? 0,
         gatewayNs: totalNs - upstreamNs,
         upstreamNs,
@@ -242,6 +242,7 @@ export class Runner {
       this.fail(ctx, res, error);
       return;
     }
+    ctx.upstreamEndNs = process.hrtime.bigint();
     ctx.upstreamTarget = upstreamResponse.target;
     if (ctx.route.response.length === 0) {
       this.stream(ctx, res, upstreamResponse);
@@ -275,11 +276,13 @@ export class Runner {
       const prior = trusted ? ctx.req.headers['x-forwarded-for'] : undefined;
       headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
       headers['x-forwarded-proto'] = ctx.protocol;
-      headers['x-forwarded-host'] = ctx.host;
+      const rawHost = ctx.req.headers.host ?? (ctx.req.headers[':authority'] as string | undefined) ?? ctx.host;
+      headers['x-forwarded-host'] = rawHost;
     }
     if (mode === 'forwarded' || mode === 'both') {
       const forNode = peer.includes(':') ? `"[${peer}]"` : peer;
-      const element = `for=${forNode};proto=${ctx.protocol};host="${ctx.host}"`;
+      const rawHost = ctx.req.headers.host ?? (ctx.req.headers[':authority'] as string | undefined) ?? ctx.host;
+      const element = `for=${forNode};proto=${ctx.protocol};host="${rawHost.replace(/["\\]/g, '')}"`;
       const prior = trusted ? ctx.req.headers.forwarded : undefined;
       headers.forwarded = prior ? `${prior}, ${element}` : element;
     }
@@ -296,7 +299,6 @@ export class Runner {
     const headers = endToEndResponseHeaders(upstream.headers);
     this.writeHead(ctx, res, upstream.statusCode, headers);
     pipeline(upstream.body, res as NodeJS.WritableStream, (error) => {
-      ctx.upstreamEndNs = process.hrtime.bigint();
       upstream.done(!error);
       if (error && !res.destroyed) res.destroy();
     });
@@ -332,7 +334,6 @@ export class Runner {
     } catch (error) {
       upstream?.body.destroy();
       upstream?.done(false);
-      ctx.upstreamEndNs ||= process.hrtime.bigint();
       if (local) {
         this.sendLocal(ctx, res, renderProblem(local, ctx.id));
         return;
@@ -344,16 +345,12 @@ export class Runner {
       // Nobody read the body: stream it.
       this.writeHead(ctx, res, response.status, headers);
       pipeline(upstream.body, res as NodeJS.WritableStream, (error) => {
-        ctx.upstreamEndNs = process.hrtime.bigint();
         upstream.done(!error);
         if (error && !res.destroyed) res.destroy();
       });
       return;
     }
-    if (upstream) {
-      ctx.upstreamEndNs = process.hrtime.bigint();
-      upstream.done(true);
-    }
+    upstream?.done(true);
     const body = replaced ?? Buffer.alloc(0);
     delete headers['transfer-encoding'];
     delete headers['content-encoding'];
