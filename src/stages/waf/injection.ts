@@ -1,0 +1,130 @@
+import { Counter } from 'prom-client';
+import { GatewayError } from '../../errors/gateway-error.js';
+import { DEFAULT_JSON_LIMITS } from '../../json/limits.js';
+import { readJson } from '../../json/read-json.js';
+import type { OperationView } from '../../openapi/operation-context.js';
+import type { CompiledOperation } from '../../openapi/types.js';
+import type { RequestContext } from '../../pipeline/context.js';
+import { ORDER } from '../../pipeline/order.js';
+import { defineStage } from '../../pipeline/stage.js';
+import { compileInjection, INJECTION_ROUTE_SCHEMA, type InjectionConfig } from '../../waf/config.js';
+import type { FieldLocation } from '../../waf/field-ref.js';
+import { scanRequest, type Finding, type ScanInput } from '../../waf/scan-request.js';
+import { schemaKind, type FieldKind } from '../../waf/schema-kind.js';
+
+type OperationSchemas = NonNullable<ScanInput['schema']>;
+const schemaCache = new WeakMap<CompiledOperation, OperationSchemas>();
+
+/** The schemas of the matched OpenAPI operation, read once per operation. */
+function operationSchemas(operation: CompiledOperation): OperationSchemas {
+  let schemas = schemaCache.get(operation);
+  if (schemas === undefined) {
+    const json = operation.requestBody?.content.find(
+      (c) => c.mediaRange === 'application/json' || c.mediaRange.endsWith('+json') || c.mediaRange === '*/*',
+    );
+    const kinds = new Map<string, FieldKind>();
+    for (const [location, list] of Object.entries(operation.parameters)) {
+      for (const p of list)
+        kinds.set(
+          location + ':' + (location === 'header' ? p.name.toLowerCase() : p.name),
+          schemaKind(p.schema),
+        );
+    }
+    schemas = {
+      body: json?.schema,
+      parameter: (location: FieldLocation, name: string) => kinds.get(location + ':' + name),
+    };
+    schemaCache.set(operation, schemas);
+  }
+  return schemas;
+}
+
+function isJson(mediaType: string | undefined): boolean {
+  return mediaType === 'application/json' || (mediaType !== undefined && mediaType.endsWith('+json'));
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * Injection defence: SQL, NoSQL, command, path traversal, XSS, template injection and SSRF
+ * checks over the free-text fields of a request (docs/injection.md). Fields the OpenAPI schema
+ * constrains are left to request validation.
+ */
+export default defineStage<InjectionConfig>({
+  name: 'waf.injection',
+  phase: 'access',
+  order: ORDER.access.injection,
+  routeKey: 'injection',
+  routeSchema: INJECTION_ROUTE_SCHEMA,
+  build(config, build) {
+    if (config === undefined) return undefined;
+    const plan = compileInjection(config, (message, pointer) => build.fail(message, pointer));
+    const metrics = build.services.metrics;
+    const detections = metrics.metric(
+      'portcullis_injection_detections_total',
+      (registry) =>
+        new Counter({
+          name: 'portcullis_injection_detections_total',
+          help: 'Requests the injection stage flagged, by route, attack class and mode',
+          labelNames: ['route', 'class', 'mode'],
+          registers: [registry],
+        }),
+    );
+    const logger = build.services.logger;
+    const route = build.route.name;
+    const jsonLimits = { ...DEFAULT_JSON_LIMITS, maxBodyBytes: plan.maxBodyBytes };
+
+    const decide = (ctx: RequestContext, finding: Finding | undefined): void => {
+      if (finding === undefined) return;
+      detections.inc({ route, class: finding.class, mode: plan.mode });
+      ctx.logFields.injection = {
+        class: finding.class,
+        rule: finding.rule,
+        field: finding.field,
+        mode: plan.mode,
+      };
+      if (plan.mode === 'report') {
+        logger.warn(
+          { requestId: ctx.id, route, injection: ctx.logFields.injection },
+          'injection detected (report only)',
+        );
+        return;
+      }
+      throw new GatewayError('request_blocked', { reason: `injection_${finding.class}` });
+    };
+
+    const inputFor = (ctx: RequestContext, body: ScanInput['body']): ScanInput => {
+      const operation = (ctx.operation as OperationView | undefined)?.compiled;
+      return {
+        query: ctx.query,
+        params: ctx.params,
+        header: (name) => ctx.header(name),
+        ...(body === undefined ? {} : { body }),
+        ...(operation === undefined ? {} : { schema: operationSchemas(operation) }),
+      };
+    };
+
+    const withBody = async (ctx: RequestContext): Promise<void> => {
+      let body: ScanInput['body'];
+      if (isJson(ctx.body.mediaType)) {
+        const value = await readJson(ctx, jsonLimits);
+        if (value !== undefined) body = { kind: 'json', value };
+      } else {
+        body = { kind: 'form', text: (await ctx.body.read(plan.maxBodyBytes)).toString('utf8') };
+      }
+      decide(ctx, await scanRequest(plan, inputFor(ctx, body)));
+    };
+
+    return {
+      name: 'waf.injection',
+      run(ctx) {
+        const mediaType = ctx.body.mediaType;
+        if (ctx.body.present && (isJson(mediaType) || mediaType === FORM)) return withBody(ctx);
+        const result = scanRequest(plan, inputFor(ctx, undefined));
+        if (result instanceof Promise) return result.then((finding) => decide(ctx, finding));
+        decide(ctx, result);
+        return undefined;
+      },
+    };
+  },
+});

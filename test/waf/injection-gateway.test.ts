@@ -1,0 +1,113 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+describe('waf.injection through the running gateway', () => {
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+
+  before(async () => {
+    upstream = await startUpstream();
+    gw = await startGateway({
+      upstreams: { echo: { targets: [{ url: upstream.url }] } },
+      routes: [
+        {
+          name: 'blocked',
+          match: { pathPrefix: '/api' },
+          upstream: 'echo',
+          public: true,
+          injection: { exclude: [{ field: '/body/snippet', classes: ['xss'] }] },
+        },
+        {
+          name: 'report',
+          match: { pathPrefix: '/report' },
+          upstream: 'echo',
+          public: true,
+          injection: { mode: 'report' },
+        },
+        { name: 'off', match: { pathPrefix: '/off' }, upstream: 'echo', public: true },
+      ],
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  const post = (path: string, body: unknown) =>
+    fetch(gw.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  test('a SQL injection in the query is refused with 403 request_blocked and never reaches the upstream', async () => {
+    const before = upstream.requests.length;
+    const res = await fetch(gw.url + '/api/search?q=' + encodeURIComponent("' OR '1'='1' --"));
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.get('content-type'), 'application/problem+json');
+    const problem = (await res.json()) as Record<string, unknown>;
+    assert.equal(problem.code, 'request_blocked');
+    assert.equal(JSON.stringify(problem).includes('OR'), false, 'the payload is not echoed');
+    assert.equal(upstream.requests.length, before);
+  });
+
+  test('XSS in a JSON body is refused; benign text with apostrophes passes', async () => {
+    assert.equal((await post('/api/comments', { comment: '<img src=x onerror=alert(1)>' })).status, 403);
+    const ok = await post('/api/comments', {
+      comment: "O'Brien said: select the best option from the menu",
+      n: 3,
+    });
+    assert.equal(ok.status, 200);
+    const echoed = (await ok.json()) as { body: string };
+    assert.deepEqual(JSON.parse(echoed.body), {
+      comment: "O'Brien said: select the best option from the menu",
+      n: 3,
+    });
+  });
+
+  test('NoSQL operators as JSON keys and bracketed query keys are refused', async () => {
+    assert.equal((await post('/api/login', { user: 'admin', password: { $ne: null } })).status, 403);
+    assert.equal((await fetch(gw.url + '/api/login?user=admin&password[$ne]=x')).status, 403);
+  });
+
+  test('per-field exclusion: xss excluded for /body/snippet only, other classes still checked there', async () => {
+    assert.equal((await post('/api/posts', { snippet: '<script>alert(1)</script>' })).status, 200);
+    assert.equal((await post('/api/posts', { title: '<script>alert(1)</script>' })).status, 403);
+    assert.equal((await post('/api/posts', { snippet: "'; DROP TABLE users; --" })).status, 403);
+  });
+
+  test('SSRF: a URL field pointing at the metadata address or at a name resolving to loopback is refused', async () => {
+    assert.equal(
+      (await post('/api/hooks', { callback: 'http://169.254.169.254/latest/meta-data/' })).status,
+      403,
+    );
+    assert.equal((await post('/api/hooks', { callback: 'http://0x7f.1:8080/' })).status, 403);
+    assert.equal((await post('/api/hooks', { callback: 'http://localhost:6379/' })).status, 403);
+    assert.equal((await post('/api/hooks', { callback: 'https://93.184.215.14/hook' })).status, 200);
+  });
+
+  test('report mode lets the request through, logs the finding (never the value) and counts it', async () => {
+    const res = await fetch(
+      gw.url + '/report/x?q=' + encodeURIComponent('1 UNION SELECT password FROM users'),
+    );
+    assert.equal(res.status, 200);
+    const line = gw.logs.find((l) => l.msg === 'injection detected (report only)');
+    assert.ok(line, 'a report log line is written');
+    assert.deepEqual((line as { injection: unknown }).injection, {
+      class: 'sqli',
+      rule: 'sqli.union-select',
+      field: '/query/q',
+      mode: 'report',
+    });
+    assert.equal(gw.logText().includes('UNION SELECT password'), false);
+  });
+
+  test('routes without the section are not inspected', async () => {
+    assert.equal(
+      (await fetch(gw.url + '/off/x?q=' + encodeURIComponent('<script>alert(1)</script>'))).status,
+      200,
+    );
+  });
+});
