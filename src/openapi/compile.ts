@@ -86,9 +86,22 @@ export function compileApi(loaded: LoadedDocument, options: CompileOptions): Com
         const schema = isObj(raw.schema)
           ? paramConverter.convert(raw.schema)
           : contentSchema(raw, paramConverter);
-        const slot = later(() => (schema === undefined ? undefined : compile(coercingAjv, schema)));
-        return { raw, schema, slot };
+        return { schema, parameter: toParameter(raw, schema) };
       });
+      const locationSlots = Object.fromEntries(
+        LOCATIONS.map((location) => {
+          const properties: Record<string, SchemaNode> = {};
+          const required: string[] = [];
+          for (const { parameter, schema } of parameterSlots) {
+            if (parameter?.in !== location) continue;
+            properties[parameter.name] = schema ?? {};
+            if (parameter.required) required.push(parameter.name);
+          }
+          if (Object.keys(properties).length === 0) return [location, { value: undefined }];
+          const locationSchema = { type: 'object', properties, required };
+          return [location, later(() => compile(coercingAjv, locationSchema))];
+        }),
+      ) as Record<ParameterLocation, { value: ValidateFunction | undefined }>;
       const body = isObj(operation.requestBody) ? operation.requestBody : undefined;
       const bodySlots = isObj(body?.content)
         ? Object.entries(body.content).map(([range, media]) => {
@@ -135,8 +148,7 @@ export function compileApi(loaded: LoadedDocument, options: CompileOptions): Com
             header: [],
             cookie: [],
           };
-          for (const { raw, schema, slot } of parameterSlots) {
-            const parameter = toParameter(raw, schema, slot.value);
+          for (const { parameter } of parameterSlots) {
             if (parameter !== undefined) parameters[parameter.in].push(parameter);
           }
           const responses: CompiledResponse[] = responseSlots.map((response) => ({
@@ -157,6 +169,12 @@ export function compileApi(loaded: LoadedDocument, options: CompileOptions): Com
               : [],
             summary: typeof operation.summary === 'string' ? operation.summary : undefined,
             parameters,
+            parameterValidators: {
+              path: locationSlots.path.value,
+              query: locationSlots.query.value,
+              header: locationSlots.header.value,
+              cookie: locationSlots.cookie.value,
+            },
             security: readSecurity(operation.security) ?? globalSecurity,
             privileged: operation['x-portcullis-privileged'] === true,
             deprecated: operation.deprecated === true,
@@ -249,11 +267,7 @@ function contentSchema(raw: Obj, converter: SchemaConverter): SchemaNode | undef
   return isObj(first) && first.schema !== undefined ? converter.convert(first.schema) : undefined;
 }
 
-function toParameter(
-  raw: Obj,
-  schema: SchemaNode | undefined,
-  validate: ValidateFunction | undefined,
-): CompiledParameter | undefined {
+function toParameter(raw: Obj, schema: SchemaNode | undefined): CompiledParameter | undefined {
   const location = raw.in as ParameterLocation;
   if (!LOCATIONS.includes(location)) return undefined;
   const name = location === 'header' ? (raw.name as string).toLowerCase() : (raw.name as string);
@@ -279,7 +293,6 @@ function toParameter(
       rawSchema !== undefined && isObj(rawSchema.properties) ? Object.keys(rawSchema.properties) : [],
     contentType,
     schema,
-    validate,
   };
 }
 

@@ -22,8 +22,6 @@ export interface CompiledParameter {
   readonly contentType: string | undefined;
   /** The converted (draft 2020-12) schema, for tools; undefined when none is declared. */
   readonly schema: SchemaNode | undefined;
-  /** Validates (and coerces in place) the deserialised value. */
-  readonly validate: ValidateFunction | undefined;
 }
 
 export interface CompiledMediaType {
@@ -60,6 +58,11 @@ export interface CompiledOperation {
   readonly summary: string | undefined;
   /** Parameters (path-level merged with operation-level) by location. */
   readonly parameters: Readonly<Record<ParameterLocation, readonly CompiledParameter[]>>;
+  /**
+   * One validator per location over an object of deserialised values keyed by parameter name
+   * (header names lower case); coerces strings to the declared types in place.
+   */
+  readonly parameterValidators: Readonly<Record<ParameterLocation, ValidateFunction | undefined>>;
   /**
    * Effective security: the operation's `security`, else the document's global `security`.
    * `[]` means explicitly public; `[{}]` also allows anonymous access.

@@ -1,0 +1,97 @@
+import busboy from 'busboy';
+import { addField } from './form-fields.js';
+import { addViolation, type Violation } from './violations.js';
+
+export interface MultipartLimits {
+  readonly maxParts: number;
+  readonly maxPartBytes: number;
+}
+
+/**
+ * Parses a buffered multipart/form-data body with busboy into an object for validation: text
+ * fields as strings, file parts as their bytes in a latin1 string (one character per byte, so
+ * `maxLength` counts bytes). More than `maxParts` parts, or a part over `maxPartBytes`, is a
+ * violation. Repeated fields become arrays only where the schema declares an array.
+ */
+export function readMultipart(
+  body: Buffer,
+  contentType: string,
+  limits: MultipartLimits,
+  arrays: ReadonlySet<string>,
+  violations: Violation[],
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const value: Record<string, unknown> = {};
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: {
+          parts: limits.maxParts,
+          fields: limits.maxParts,
+          files: limits.maxParts,
+          fieldSize: limits.maxPartBytes,
+          fileSize: limits.maxPartBytes,
+          fieldNameSize: 200,
+          headerPairs: 20,
+        },
+      });
+    } catch {
+      addViolation(violations, {
+        in: 'body',
+        pointer: '',
+        message: 'malformed multipart/form-data (boundary)',
+      });
+      resolve(value);
+      return;
+    }
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      resolve(value);
+    };
+    let counted = false;
+    const tooMany = (): void => {
+      if (!counted)
+        addViolation(violations, { in: 'body', pointer: '', message: `more than ${limits.maxParts} parts` });
+      counted = true;
+    };
+    parser.on('field', (name, text, info) => {
+      if (info.valueTruncated) {
+        addViolation(violations, {
+          in: 'body',
+          pointer: '/' + name,
+          message: `part larger than ${limits.maxPartBytes} bytes`,
+        });
+        return;
+      }
+      addField(value, name, text, arrays, violations);
+    });
+    parser.on('file', (name, stream) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('limit', () =>
+        addViolation(violations, {
+          in: 'body',
+          pointer: '/' + name,
+          message: `part larger than ${limits.maxPartBytes} bytes`,
+        }),
+      );
+      stream.on('close', () => {
+        if (!(stream as unknown as { truncated?: boolean }).truncated) {
+          addField(value, name, Buffer.concat(chunks).toString('latin1'), arrays, violations);
+        }
+      });
+    });
+    parser.on('partsLimit', tooMany);
+    parser.on('filesLimit', tooMany);
+    parser.on('fieldsLimit', tooMany);
+    parser.on('error', () => {
+      addViolation(violations, { in: 'body', pointer: '', message: 'malformed multipart/form-data' });
+      finish();
+    });
+    parser.on('close', finish);
+    parser.end(body);
+  });
+}
