@@ -1,5 +1,5 @@
 import { createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { BuildContext } from '../pipeline/build-context.js';
 import { sharedService } from '../pipeline/services.js';
 import { JwksCache } from './jwks-cache.js';
@@ -24,6 +24,8 @@ export interface LocalKeyProvider {
   readonly issuer: string;
   keys(): readonly JWK[];
   generation(): number;
+  /** Reloads the keys (rate-limited by the provider); used once on an unknown `kid`. */
+  refresh?(): Promise<void>;
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'priv'];
@@ -143,7 +145,15 @@ export function buildKeySource(
     return resolve;
   };
   return {
-    getKey: (header, token) => current()(header, token),
+    getKey: async (header, token) => {
+      try {
+        return await current()(header, token);
+      } catch (error) {
+        if (!(error instanceof errors.JWKSNoMatchingKey) || provider.refresh === undefined) throw error;
+        await provider.refresh();
+        return current()(header, token);
+      }
+    },
     generation: () => provider.generation(),
     stillTrusted: (kid, gen) =>
       gen === provider.generation() || (kid !== undefined && provider.keys().some((key) => key.kid === kid)),

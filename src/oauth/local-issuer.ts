@@ -1,6 +1,7 @@
 import type { BuildContext } from '../pipeline/build-context.js';
 import type { LocalKeyProvider } from '../authn/jwt-keys.js';
 import type { RevocationWatch } from '../authn/jwt-revocation.js';
+import { oauthRuntime, oauthServerConfig } from './runtime.js';
 
 /** What a `local: true` JWT issuer needs from the built-in authorization server. */
 export interface LocalIssuerRuntime {
@@ -10,5 +11,15 @@ export interface LocalIssuerRuntime {
 }
 
 export async function localIssuerRuntime(build: BuildContext, at: string): Promise<LocalIssuerRuntime> {
-  build.fail('the built-in authorization server needs the credential store, which is not available yet', at);
+  const config = oauthServerConfig(build, at);
+  let runtime;
+  try {
+    runtime = await oauthRuntime(build, config);
+  } catch (error) {
+    return build.fail(
+      `the built-in authorization server needs the credential store and keyring: ${(error as Error).message}`,
+      at,
+    );
+  }
+  return { issuer: config.issuer, keys: runtime.localKeys, revocation: runtime.revocation };
 }
