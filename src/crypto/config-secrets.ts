@@ -30,14 +30,36 @@ export async function readKeyringSections(
   if (options.optional === true && !existsSync(absolute)) {
     return { file: undefined, configDir: process.cwd(), store: undefined, secrets: undefined };
   }
-  const configDir = dirname(absolute);
   const { doc } = readConfigDocument(absolute);
   const raw = doc.toJS({ maxAliasCount: 50 }) as Record<string, unknown> | null;
+  return keyringSectionsFromRaw(raw, absolute, options.env);
+}
+
+/** Picks and interpolates `store:` and `secrets:` from an unvalidated config object. */
+export async function keyringSectionsFromRaw(
+  raw: Readonly<Record<string, unknown>> | null | undefined,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<KeyringSections> {
+  const configDir = dirname(file);
   const subset = { store: raw?.['store'], secrets: raw?.['secrets'] };
-  const result = await interpolate(subset, configDir, options.env ?? process.env, undefined);
-  if (result.issues.length > 0) throw new ConfigError(absolute, result.issues);
-  const value = result.value as { store?: StoreConfig; secrets?: SecretsConfig };
-  return { file: absolute, configDir, store: value.store ?? undefined, secrets: value.secrets ?? undefined };
+  const result = await interpolate(subset, configDir, env, undefined);
+  if (result.issues.length > 0) throw new ConfigError(file, result.issues);
+  const value = result.value as { store?: StoreConfig | null; secrets?: SecretsConfig | null };
+  return { file, configDir, store: value.store ?? undefined, secrets: value.secrets ?? undefined };
+}
+
+/** Whether a config needs the keyring at start: a `secrets:` section or any `${secret:…}`. */
+export function configUsesSecrets(raw: unknown): boolean {
+  if (raw === null || typeof raw !== 'object') return false;
+  if (!Array.isArray(raw) && (raw as Record<string, unknown>)['secrets'] !== undefined) return true;
+  const visit = (node: unknown): boolean => {
+    if (typeof node === 'string') return node.includes('${secret:');
+    if (Array.isArray(node)) return node.some(visit);
+    if (node !== null && typeof node === 'object') return Object.values(node).some(visit);
+    return false;
+  };
+  return visit(raw);
 }
 
 export interface OpenedSecrets {
