@@ -27,7 +27,7 @@ export interface LoadOptions {
 export function readConfigDocument(file: string, text?: string): { doc: Document; lines: LineCounter } {
   const source = text ?? readSource(file);
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, strict: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
