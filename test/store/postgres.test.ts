@@ -1,8 +1,9 @@
 import { test } from 'node:test';
+import pg from 'pg';
 import assert from 'node:assert/strict';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { StoreError } from '../../src/store/errors.js';
-import { runStoreContract } from './contract.js';
+import { runStoreContract, waitForEvent } from './contract.js';
 import { createTestDatabase } from './pg-harness.js';
 
 runStoreContract(
@@ -37,4 +38,33 @@ test('postgres: an unreachable server is a StoreError(unavailable)', async () =>
     PostgresStore.open({ url: 'postgres://postgres@127.0.0.1:1/none' }),
     (error: unknown) => error instanceof StoreError && error.code === 'unavailable',
   );
+});
+
+test('postgres: the change feed reconnects after its connection is killed and says what may be missed', async () => {
+  const db = await createTestDatabase();
+  const a = await PostgresStore.open({ url: db.url });
+  const b = await PostgresStore.open({ url: db.url });
+  try {
+    const flushed = waitForEvent(b, (e) => e.kind === 'api_key' && e.id === '*', 10_000);
+    await b.whenListening();
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const killed = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+      );
+      assert.equal(killed.rowCount, 1);
+    } finally {
+      await admin.end();
+    }
+    await flushed.promise;
+    await b.whenListening();
+    const after = waitForEvent(b, (e) => e.kind === 'consumer' && e.id === 'after-reconnect');
+    await a.createConsumer({ id: 'after-reconnect', name: 'after-reconnect' });
+    await after.promise;
+  } finally {
+    await a.close();
+    await b.close();
+    await db.drop();
+  }
 });
