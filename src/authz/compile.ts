@@ -6,7 +6,12 @@ import { compileAddressList, compileTimeWindows, type AddressList, type TimeWind
 import type { AuthorizationConfig, PropertyList, RolesConfig } from './config.js';
 import { auditLogger } from './decision.js';
 import { compileOwnershipRule, type OwnershipRule } from './ownership.js';
-import { selectedOperations, type OperationInfo } from './operations.js';
+import {
+  operationPathSelector,
+  selectedOperations,
+  withOperationPaths,
+  type OperationInfo,
+} from './operations.js';
 import { createPolicyClient, type PolicyClient } from './policy-client.js';
 import { compilePropertyList, type PropertyTree } from './property-tree.js';
 import { compileRoles, type PermissionSet } from './roles.js';
@@ -66,6 +71,8 @@ export interface CompileEnv {
   readonly operations: readonly OperationInfo[] | undefined;
   readonly services: Services;
   readonly defaultMaxBodyBytes?: number | undefined;
+  /** Request-path prefix the OpenAPI paths are relative to (`''` when none). */
+  readonly basePath?: string;
   /** Throws a config error at a pointer below the route's authorization section. */
   fail(message: string, pointer: string): never;
 }
@@ -81,6 +88,7 @@ export function operationKey(method: string, pathTemplate: string): string {
 /** Compiles one route's `authorization` section. Every mistake is a config error at its pointer. */
 export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv): RoutePolicy {
   const { fail, operations } = env;
+  const basePath = env.basePath ?? '';
   const parse = (text: string, pointer: string): Selector => {
     let selector: Selector;
     try {
@@ -131,7 +139,11 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
   );
 
   const privileged = (config.privileged ?? []).map((text, index) => parse(text, `/privileged/${index}`));
-  if (privileged.length > 0 && permissions === undefined) {
+  for (const op of operations ?? []) {
+    const path = op.privileged ? operationPathSelector(op, basePath) : undefined;
+    if (path !== undefined) privileged.push(path);
+  }
+  if (config.privileged !== undefined && permissions === undefined) {
     fail('privileged operations need roles (RBAC) on the route', '/privileged');
   }
 
@@ -159,6 +171,8 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
     compileOwnershipRule(rule, {
       operations,
       routeParams,
+      widen: (selector) =>
+        operations === undefined ? selector : withOperationPaths(selector, operations, basePath),
       fail: (message, pointer) => fail(message, `/ownership/${index}${pointer}`),
     }),
   );

@@ -1,5 +1,5 @@
 import type { CompiledApi, CompiledOperation, SecurityRequirement } from '../openapi/types.js';
-import type { Selector } from './selector.js';
+import { parseSelector, type Selector } from './selector.js';
 
 /** What authorization needs to know of one OpenAPI operation, to validate rules at load. */
 export interface OperationInfo {
@@ -63,4 +63,45 @@ export function selectedOperations(
         (template.open && template.match(op.pathTemplate, 'restrict') !== undefined))
     );
   });
+}
+
+/**
+ * An operationId selector that also matches, when restricting, the operation's own method and
+ * path: a request the OpenAPI matcher did not map (non-strict mode, a case or slash variant the
+ * upstream still accepts) stays under the rules written for that operation.
+ */
+export function withOperationPaths(
+  selector: Selector,
+  operations: readonly OperationInfo[],
+  basePath: string,
+): Selector {
+  if (selector.kind !== 'operation') return selector;
+  const paths: Selector[] = [];
+  for (const op of selectedOperations(selector, operations)) {
+    const path = operationPathSelector(op, basePath);
+    if (path !== undefined) paths.push(path);
+  }
+  if (paths.length === 0) return selector;
+  return {
+    ...selector,
+    matches: (request, mode) =>
+      selector.matches(request, mode) ||
+      (mode === 'restrict' && paths.some((path) => path.matches(request, mode))),
+    capture: (request) => {
+      for (const path of paths) {
+        const captured = path.capture(request);
+        if (captured !== undefined) return captured;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** `METHOD <basePath><template>` of an operation, as a route selector (HEAD is authorised as GET). */
+export function operationPathSelector(op: OperationInfo, basePath: string): Selector | undefined {
+  try {
+    return parseSelector(`${op.method === 'HEAD' ? 'GET' : op.method} ${basePath}${op.pathTemplate}`);
+  } catch {
+    return undefined;
+  }
 }

@@ -26,6 +26,8 @@ export interface OwnershipContext {
   readonly operations: readonly OperationInfo[] | undefined;
   /** Parameter names of the route's own path template (`match.path`), when it has one. */
   readonly routeParams: ReadonlySet<string>;
+  /** Lets operationId selectors also guard their operation's path (see operations.ts). */
+  widen?(selector: Selector): Selector;
   /** Throws a config error at `pointer` below the rule. */
   fail(message: string, pointer: string): never;
 }
@@ -59,12 +61,14 @@ export function compileOwnershipRule(config: OwnershipRuleConfig, env: Ownership
   } catch (error) {
     return env.fail((error as Error).message, mode === 'equals' ? '/equals' : '/in');
   }
+  const widen = env.widen;
+  const guarded = widen === undefined ? selectors : selectors.map((selector) => widen(selector));
   selectors.forEach((selector, index) =>
     checkParameterExists(selector, ref, env, index, typeof config.operation === 'string'),
   );
   return {
     text: `${texts.join('|')}: ${config.param} ${mode} ${expectedText}`,
-    selectors,
+    selectors: guarded,
     ref,
     expectedText,
     expected,
@@ -182,7 +186,7 @@ function requestValues(
   switch (ref.source) {
     case 'path': {
       for (const selector of rule.selectors) {
-        if (selector.kind !== 'route' || !selector.matches(request, 'restrict')) continue;
+        if (selector.kind === 'all' || !selector.matches(request, 'restrict')) continue;
         const value = selector.capture(request)?.[ref.name];
         if (value !== undefined) return [value];
       }

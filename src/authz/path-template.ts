@@ -11,6 +11,13 @@ export type MatchMode = 'grant' | 'restrict';
 type Segment =
   | { readonly kind: 'literal'; readonly text: string; readonly lower: string }
   | { readonly kind: 'param'; readonly name: string }
+  /** A segment mixing literals and parameters, e.g. `{name}.{ext}` (OpenAPI allows it). */
+  | {
+      readonly kind: 'pattern';
+      readonly names: readonly string[];
+      readonly exact: RegExp;
+      readonly loose: RegExp;
+    }
   | { readonly kind: 'rest' };
 
 export interface PathTemplate {
@@ -44,6 +51,10 @@ export function compilePathTemplate(source: string): PathTemplate {
       if (paramNames.includes(name)) throw new TypeError(`parameter {${name}} appears twice in ${source}`);
       paramNames.push(name);
       segments.push({ kind: 'param', name });
+      return;
+    }
+    if (/^[^{}*]*(\{[A-Za-z0-9_.-]+\}[^{}*]*)+$/.test(text)) {
+      segments.push(mixedSegment(text, source, paramNames));
       return;
     }
     if (text.length === 0 || /[{}*]/.test(text))
@@ -97,6 +108,14 @@ function matchSegments(
     if (part === undefined || part.length === 0) return undefined;
     if (segment.kind === 'literal') {
       if (mode === 'grant' ? part !== segment.text : part.toLowerCase() !== segment.lower) return undefined;
+    } else if (segment.kind === 'pattern') {
+      const match = (mode === 'grant' ? segment.exact : segment.loose).exec(part);
+      if (match === null) return undefined;
+      for (let j = 0; j < segment.names.length; j++) {
+        const decoded = decode(match[j + 1] as string);
+        if (decoded === undefined) return undefined;
+        params[segment.names[j] as string] = decoded;
+      }
     } else {
       const decoded = decode(part);
       if (decoded === undefined) return undefined;
@@ -113,4 +132,20 @@ function decode(part: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function mixedSegment(text: string, source: string, paramNames: string[]): Segment {
+  const names: string[] = [];
+  let pattern = '^';
+  for (const [index, part] of text.split(/\{([A-Za-z0-9_.-]+)\}/).entries()) {
+    if (index % 2 === 1) {
+      if (paramNames.includes(part)) throw new TypeError(`parameter {${part}} appears twice in ${source}`);
+      names.push(part);
+      paramNames.push(part);
+      pattern += '(.+?)';
+    } else {
+      pattern += part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+  }
+  return { kind: 'pattern', names, exact: new RegExp(pattern + '$'), loose: new RegExp(pattern + '$', 'i') };
 }

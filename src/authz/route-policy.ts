@@ -30,6 +30,11 @@ async function compileFor(build: BuildContext): Promise<RoutePolicy | undefined>
   const config = route[ROUTE_KEY] as AuthorizationConfig | undefined;
   if (route.public === true || config === undefined || config === null) return undefined;
   const api = await getOpenApi(build, route);
+  const openapi = routeOpenApiConfig(route);
+  const basePath =
+    api === undefined || openapi === undefined
+      ? ''
+      : (openapi.basePath === 'servers' ? api.serverBasePath : openapi.basePath).replace(/\/+$/, '');
   const base = `/routes/${build.routeIndex}/${ROUTE_KEY}`;
   return compileRoutePolicy(config, {
     file: build.file,
@@ -38,7 +43,8 @@ async function compileFor(build: BuildContext): Promise<RoutePolicy | undefined>
     globalRoles: build.config[ROLES_KEY] as RolesConfig | undefined,
     operations: api === undefined ? undefined : operationsOf(api),
     services: build.services,
-    ...(api === undefined ? {} : { defaultMaxBodyBytes: routeOpenApiConfig(route)?.limits.maxBodyBytes }),
+    basePath,
+    ...(openapi === undefined ? {} : { defaultMaxBodyBytes: openapi.limits.maxBodyBytes }),
     fail(message, pointer) {
       // `build.fail` points below the calling stage's section; every stage reads the same one.
       if (build.pointer === base) return build.fail(message, pointer);

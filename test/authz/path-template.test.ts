@@ -100,3 +100,12 @@ describe('selectors', () => {
     assert.ok(!route.matches(req('POST', '/accounts/1'), 'grant'));
   });
 });
+
+describe('mixed segments', () => {
+  test('{name}.{ext}', () => {
+    const t = compilePathTemplate('/files/{name}.{ext}');
+    assert.deepEqual(t.match('/files/report.pdf', 'grant'), { name: 'report', ext: 'pdf' });
+    assert.equal(t.match('/files/report', 'grant'), undefined);
+    assert.deepEqual(t.match('/FILES/a.b.c', 'restrict'), { name: 'a', ext: 'b.c' });
+  });
+});
