@@ -330,10 +330,15 @@ export class Runner {
       },
     };
     try {
-      for (const stage of ctx.route.response) await stage.run(ctx, response);
+      for (const stage of ctx.route.response) {
+        const result = stage.run(ctx, response);
+        if (result !== undefined) await result;
+      }
     } catch (error) {
-      upstream?.body.destroy();
-      upstream?.done(false);
+      if (upstream) {
+        discard(upstream.body);
+        upstream.done(false);
+      }
       if (local) {
         this.sendLocal(ctx, res, renderProblem(local, ctx.id));
         return;
@@ -401,6 +406,12 @@ export class Runner {
     // An unread request body must not poison a keep-alive connection.
     if (!ctx.req.readableEnded && ctx.body.present && !ctx.body.buffered) ctx.req.resume();
   }
+}
+
+/** Abandons an upstream body without an unhandled 'error' event. */
+function discard(body: UpstreamResponse['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function hostOf(headers: IncomingHttpHeaders): string {

@@ -104,7 +104,18 @@ export class Upstream {
     );
   }
 
+  /**
+   * Picks a target. Passive ejection never empties an upstream: when every healthy target is
+   * ejected, ejection is ignored (panic mode, as Envoy), so one bad minute cannot take it down.
+   */
   private pick(now: number, exclude: Target | undefined): Target | undefined {
+    const found = this.pickAvailable(now, exclude);
+    if (found) return found;
+    if (this.targets.some((t) => t.healthy && t.ejectedUntil > now)) return this.pickAvailable(Number.POSITIVE_INFINITY, exclude);
+    return undefined;
+  }
+
+  private pickAvailable(now: number, exclude: Target | undefined): Target | undefined {
     let best: Target | undefined;
     if (this.balance === 'least_connections') {
       let bestScore = Infinity;
