@@ -39,7 +39,7 @@ export async function prepareSecretsService(
  * A `resolveSecret` for `loadConfigFile` that uses the service opened by prepareSecretsService
  * (looked up at each call, so it can be created before the service exists).
  */
-export function sharedSecretResolver(services: Services): (name: string) => Promise<string> {
+export function sharedSecretResolver(services: Pick<Services, 'shared'>): (name: string) => Promise<string> {
   return async (name) => {
     const opened = services.shared.get(SECRETS_SERVICE_KEY) as Promise<OpenedSecrets> | undefined;
     if (opened === undefined) throw new Error(`\${secret:${name}} is used but the keyring is not open`);
