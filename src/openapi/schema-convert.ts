@@ -10,8 +10,9 @@ import type { SchemaNode } from './types.js';
  *   absolute id (`defsId`) that the caller registers with Ajv.
  * - Direction: in requests `readOnly` properties are refused and dropped from `required`; in
  *   responses `writeOnly` properties are refused (and stripped) and dropped from `required`.
- * - Strict: every object-shaped schema in a value position without its own `additionalProperties`
- *   or `unevaluatedProperties` gets `unevaluatedProperties: false`. Value positions are the root,
+ * - Strict: every schema that lists properties (itself or in a branch), in a value position and
+ *   without its own `additionalProperties` or `unevaluatedProperties`, gets
+ *   `unevaluatedProperties: false` (`type: object` without properties stays free-form). Value positions are the root,
  *   property values, array items and additional properties; branches of `allOf`/`anyOf`/`oneOf`/
  *   `not`/`if`/`then`/`else` are not, so properties declared by any successful branch count.
  */
@@ -83,7 +84,7 @@ export class SchemaConverter {
     const inner = this.node(schema);
     // Recursive schemas carry their strictness inside their `$defs` entry (see node()).
     if (typeof inner === 'object' && typeof inner.$ref === 'string') return inner;
-    if (!this.options.strict || !isObjectShaped(schema, new Set())) return inner;
+    if (!this.options.strict || !declaresProperties(schema, new Set())) return inner;
     if ('additionalProperties' in schema || 'unevaluatedProperties' in schema) return inner;
     let out = this.wrapped.get(schema);
     if (out === undefined) {
@@ -160,7 +161,7 @@ export class SchemaConverter {
    * schema is made strict in its own definition (also where it is used as an `allOf` branch).
    */
   private strictDef(schema: Obj, converted: Obj): Obj {
-    if (!this.options.strict || !isObjectShaped(schema, new Set())) return converted;
+    if (!this.options.strict || !declaresProperties(schema, new Set())) return converted;
     if ('additionalProperties' in schema || 'unevaluatedProperties' in schema) return converted;
     return { ...converted, unevaluatedProperties: false };
   }
@@ -211,16 +212,17 @@ function convert30Keywords(schema: Obj, out: Obj): void {
   }
 }
 
-/** True when a schema describes objects: `type: object`, declared properties, or such a branch. */
-export function isObjectShaped(schema: unknown, seen: Set<object>): boolean {
+/**
+ * True when a schema lists object members (`properties`/`patternProperties`), itself or in an
+ * `allOf`/`anyOf`/`oneOf` branch. `type: object` alone is a free-form object and stays open.
+ */
+export function declaresProperties(schema: unknown, seen: Set<object>): boolean {
   if (!isObj(schema) || seen.has(schema)) return false;
   seen.add(schema);
-  const type = schema.type;
-  if (type === 'object' || (Array.isArray(type) && type.includes('object'))) return true;
-  if (type === undefined && (isObj(schema.properties) || isObj(schema.patternProperties))) return true;
+  if (isObj(schema.properties) || isObj(schema.patternProperties)) return true;
   for (const keyword of BRANCH_ARRAY_KEYWORDS) {
     const list = schema[keyword];
-    if (Array.isArray(list) && list.some((sub) => isObjectShaped(sub, seen))) return true;
+    if (Array.isArray(list) && list.some((sub) => declaresProperties(sub, seen))) return true;
   }
   return false;
 }
