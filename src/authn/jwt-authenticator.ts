@@ -97,7 +97,14 @@ async function buildIssuer(build: BuildContext, name: string): Promise<BuiltIssu
   const maxEntries = config.cache?.maxEntries ?? JWT_DEFAULTS.cacheMaxEntries;
   const maxTtlMs = (config.cache?.maxTtlSec ?? JWT_DEFAULTS.cacheMaxTtlSec) * 1000;
   const defaults =
-    local === undefined ? {} : { consumerId: 'consumer_id', attributes: { clientId: 'client_id' } };
+    local === undefined
+      ? {}
+      : {
+          consumerId: 'consumer_id',
+          roles: 'roles',
+          tenant: 'tenant',
+          attributes: { clientId: 'client_id' },
+        };
   const verifier = new JwtVerifier({
     issuer,
     ...(config.audience === undefined ? {} : { audience: config.audience }),

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createLocalJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { checkPublicJwks } from '../authn/public-jwks.js';
 import type { RequestContext } from '../pipeline/context.js';
-import type { OAuthClientRecord } from '../store/types.js';
+import type { Consumer, OAuthClientRecord } from '../store/types.js';
 import { OAuthError } from './oauth-error.js';
 import type { OAuthRuntime } from './runtime.js';
 
@@ -25,6 +25,7 @@ const ASSERTION_ALGORITHMS = [
 
 export interface AuthenticatedClient {
   readonly client: OAuthClientRecord;
+  readonly consumer: Consumer;
   readonly method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 }
 
@@ -87,10 +88,8 @@ export async function authenticateClient(
   if (assertion !== undefined) {
     if (assertionType !== JWT_BEARER_ASSERTION)
       throw new OAuthError('invalid_client', 'oauth_assertion_type_unsupported');
-    return {
-      client: await verifyAssertion(assertion, params.get('client_id'), runtime, options),
-      method: 'private_key_jwt',
-    };
+    const verified = await verifyAssertion(assertion, params.get('client_id'), runtime, options);
+    return { ...verified, method: 'private_key_jwt' };
   }
 
   const id = basic?.id ?? params.get('client_id');
@@ -108,8 +107,8 @@ export async function authenticateClient(
       client === undefined ? 'oauth_client_unknown' : 'oauth_client_secret_wrong',
     );
   }
-  await checkUsable(runtime, client, options.now?.() ?? Date.now());
-  return { client, method: basic === undefined ? 'client_secret_post' : 'client_secret_basic' };
+  const consumer = await checkUsable(runtime, client, options.now?.() ?? Date.now());
+  return { client, consumer, method: basic === undefined ? 'client_secret_post' : 'client_secret_basic' };
 }
 
 async function lookUp(runtime: OAuthRuntime, clientId: string): Promise<OAuthClientRecord | undefined> {
@@ -117,12 +116,13 @@ async function lookUp(runtime: OAuthRuntime, clientId: string): Promise<OAuthCli
   return (await runtime.store.getClient(clientId)) ?? undefined;
 }
 
-async function checkUsable(runtime: OAuthRuntime, client: OAuthClientRecord, now: number): Promise<void> {
+async function checkUsable(runtime: OAuthRuntime, client: OAuthClientRecord, now: number): Promise<Consumer> {
   if (client.revokedAt !== null && client.revokedAt <= now)
     throw new OAuthError('invalid_client', 'oauth_client_revoked');
   const consumer = await runtime.store.getConsumer(client.consumerId);
   if (consumer === null || consumer.disabled)
     throw new OAuthError('invalid_client', 'oauth_client_consumer_disabled');
+  return consumer;
 }
 
 async function verifyAssertion(
@@ -130,7 +130,7 @@ async function verifyAssertion(
   clientIdParam: string | undefined,
   runtime: OAuthRuntime,
   options: ClientAuthOptions,
-): Promise<OAuthClientRecord> {
+): Promise<{ client: OAuthClientRecord; consumer: Consumer }> {
   if (assertion.length > 8192) throw new OAuthError('invalid_client', 'oauth_assertion_too_large');
   // the client is named by the (unverified) iss; the signature check below is what proves it
   let claimedId: unknown;
@@ -180,6 +180,5 @@ async function verifyAssertion(
   if (!(await runtime.replay.firstUse(client.clientId, payload.jti as string, exp + 30_000, now))) {
     throw new OAuthError('invalid_client', 'oauth_assertion_replayed');
   }
-  await checkUsable(runtime, client, now);
-  return client;
+  return { client, consumer: await checkUsable(runtime, client, now) };
 }

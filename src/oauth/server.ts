@@ -152,7 +152,7 @@ export class OAuthServer {
     if (grantType === undefined)
       throw new OAuthError('invalid_request', 'oauth_grant_type_missing', 'grant_type is required');
     const { runtime, config } = this.options;
-    const { client } = await authenticateClient(ctx, params, runtime, this.#clientAuth);
+    const { client, consumer } = await authenticateClient(ctx, params, runtime, this.#clientAuth);
     ctx.logFields.oauthClientId = client.clientId;
     if (grantType !== 'client_credentials')
       throw new OAuthError('unsupported_grant_type', 'oauth_grant_type_unsupported');
@@ -175,6 +175,7 @@ export class OAuthServer {
         ...(config.audience === undefined ? {} : { audience: config.audience }),
       },
       client,
+      consumer,
       scopes,
       thumbprint,
       this.#now(),

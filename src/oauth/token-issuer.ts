@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { OAuthClientRecord } from '../store/types.js';
+import type { Consumer, OAuthClientRecord } from '../store/types.js';
 import type { SigningKeys } from '../crypto/signing-keys.js';
 
 export interface IssuedToken {
@@ -25,6 +25,7 @@ export async function issueAccessToken(
   signingKeys: SigningKeys,
   options: TokenIssuerOptions,
   client: OAuthClientRecord,
+  consumer: Consumer,
   scopes: readonly string[],
   certificateThumbprint: string | undefined,
   nowMs = Date.now(),
@@ -37,6 +38,8 @@ export async function issueAccessToken(
     sub: client.clientId,
     client_id: client.clientId,
     consumer_id: client.consumerId,
+    ...(consumer.roles.length === 0 ? {} : { roles: [...consumer.roles] }),
+    ...(consumer.tenant === null ? {} : { tenant: consumer.tenant }),
     scope: scopes.join(' '),
     jti,
     iat: now,
