@@ -54,6 +54,7 @@ class Context implements RequestContext {
   upstreamEndNs = 0n;
   upstreamTarget: string | undefined;
   errorCode: string | undefined;
+  bytesOut = 0;
 
   constructor(
     readonly id: string,
@@ -119,7 +120,7 @@ export class Runner {
       const totalNs = endNs - startNs;
       const summary: ResponseSummary = {
         status: summaryStatus,
-        bytesSent: Number(res.getHeader('content-length') ?? 0),
+        bytesSent: c.bytesOut,
         bytesReceived: c.body.declaredLength ?? 0,
         gatewayNs: totalNs - upstreamNs,
         upstreamNs,
@@ -292,6 +293,8 @@ export class Runner {
     for (const name in ctx.responseHeaders) headers[name] = ctx.responseHeaders[name]!;
     if (this.options.secureHeaders && ctx.protocol === 'https') Object.assign(headers, this.options.secureHeaders);
     headers['x-request-id'] = ctx.id;
+    const length = headers['content-length'];
+    if (length !== undefined) ctx.bytesOut = Number(length);
     res.writeHead(status, headers);
   }
 

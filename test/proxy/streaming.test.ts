@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { stringify } from 'yaml';
+import { freePort, spawnGateway, type GatewayProcess } from '../helpers/process.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+}
+
+describe('streaming bodies', () => {
+  let upstream: TestUpstream;
+  let gw: GatewayProcess;
+  let dir: string;
+  let url: string;
+  let received = 0;
+  before(async () => {
+    upstream = await startUpstream();
+    upstream.server.removeAllListeners('request');
+    upstream.server.on('request', (req, res) => {
+      if (req.url === '/download') {
+        const chunk = Buffer.alloc(64 * 1024, 7);
+        let left = 256;
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const pump = () => {
+          while (left > 0) {
+            left--;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+        return;
+      }
+      received = 0;
+      req.on('data', (c: Buffer) => (received += c.length));
+      req.on('end', () => res.end(String(received)));
+    });
+    dir = await mkdtemp(join(tmpdir(), 'portcullis-stream-'));
+    const port = await freePort();
+    const file = join(dir, 'gw.yaml');
+    await writeFile(
+      file,
+      stringify({
+        version: 1,
+        listeners: [{ host: '127.0.0.1', port }],
+        limits: { maxBodyBytes: 2 * 1024 * 1024 * 1024 },
+        logging: { level: 'warn' },
+        upstreams: { u: { targets: [{ url: upstream.url }] } },
+        routes: [{ name: 'all', match: { pathPrefix: '/' }, upstream: 'u', public: true, upstreamErrors: { replace5xx: false } }],
+      }),
+    );
+    gw = spawnGateway(file);
+    url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      try {
+        await fetch(`${url}/warm`).then((r) => r.text());
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  after(async () => {
+    await gw.stop();
+    await upstream.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function upload(total: number): Promise<string> {
+    const chunk = Buffer.alloc(1024 * 1024, 1);
+    return new Promise<string>((resolve, reject) => {
+      const req = request(`${url}/upload`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      let sent = 0;
+      const pump = () => {
+        while (sent < total) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+  }
+
+  test('a 1 GB chunked upload streams through: memory does not grow with the body', async () => {
+    const pid = gw.child.pid!;
+    // Warm up to the process's steady state (JIT, pools, GC heap sizing) with a smaller upload.
+    assert.equal(Number(await upload(128 * 1024 * 1024)), 128 * 1024 * 1024);
+    const baseline = rssKb(pid);
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssKb(pid))), 50);
+    const total = Number(process.env.STREAM_TEST_BYTES ?? 1024 * 1024 * 1024);
+    const answer = await upload(total);
+    clearInterval(sampler);
+    assert.equal(Number(answer), total);
+    const growthMb = (peak - baseline) / 1024;
+    assert.ok(growthMb < 16, `gateway RSS grew by ${growthMb.toFixed(1)} MB while streaming ${total >> 20} MB`);
+  });
+
+  test('a large download streams back intact', async () => {
+    const res = await fetch(`${url}/download`);
+    let size = 0;
+    for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) size += c.length;
+    assert.equal(size, 256 * 64 * 1024);
+  });
+
+});
