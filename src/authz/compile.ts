@@ -105,7 +105,7 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
     if (
       operations !== undefined &&
       selector.kind !== 'all' &&
-      selectedOperations(selector, operations).length === 0
+      selectedOperations(selector, operations, basePath).length === 0
     ) {
       fail(`"${text}" names no operation of the route's OpenAPI document`, pointer);
     }
@@ -170,6 +170,7 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
   const ownership = (config.ownership ?? []).map((rule, index) =>
     compileOwnershipRule(rule, {
       operations,
+      basePath,
       routeParams,
       widen: (selector) =>
         operations === undefined ? selector : withOperationPaths(selector, operations, basePath),

@@ -50,6 +50,7 @@ function jsonBodyProperties(op: CompiledOperation): ReadonlySet<string> | 'any' 
 export function selectedOperations(
   selector: Selector,
   operations: readonly OperationInfo[],
+  basePath = '',
 ): OperationInfo[] {
   return operations.filter((op) => {
     if (selector.kind === 'all') return true;
@@ -59,8 +60,8 @@ export function selectedOperations(
     const template = selector.template;
     return (
       template !== undefined &&
-      (template.sameShape(op.pathTemplate) ||
-        (template.open && template.match(op.pathTemplate, 'restrict') !== undefined))
+      (template.sameShape(basePath + op.pathTemplate) ||
+        (template.open && template.match(basePath + op.pathTemplate, 'restrict') !== undefined))
     );
   });
 }
@@ -77,7 +78,7 @@ export function withOperationPaths(
 ): Selector {
   if (selector.kind !== 'operation') return selector;
   const paths: Selector[] = [];
-  for (const op of selectedOperations(selector, operations)) {
+  for (const op of selectedOperations(selector, operations, basePath)) {
     const path = operationPathSelector(op, basePath);
     if (path !== undefined) paths.push(path);
   }

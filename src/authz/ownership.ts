@@ -24,6 +24,8 @@ export interface OwnershipRule {
 export interface OwnershipContext {
   /** Operations of the route's OpenAPI document, when one is attached. */
   readonly operations: readonly OperationInfo[] | undefined;
+  /** Request-path prefix of the document's paths. */
+  readonly basePath?: string;
   /** Parameter names of the route's own path template (`match.path`), when it has one. */
   readonly routeParams: ReadonlySet<string>;
   /** Lets operationId selectors also guard their operation's path (see operations.ts). */
@@ -87,7 +89,7 @@ function checkParameterExists(
 ): void {
   const where = single ? '/operation' : `/operation/${index}`;
   if (env.operations !== undefined) {
-    const ops = selectedOperations(selector, env.operations);
+    const ops = selectedOperations(selector, env.operations, env.basePath);
     if (ops.length === 0)
       env.fail(`"${selector.text}" names no operation of the route's OpenAPI document`, where);
     for (const op of ops) {

@@ -70,9 +70,7 @@ export function parseSelector(text: string): Selector {
     template,
     specific: !anyMethod && !template.open,
     matches: (request, mode) =>
-      (anyMethod || request.method === method) &&
-      (template.match(request.path, mode) !== undefined ||
-        (request.pathTemplate !== undefined && template.sameShape(request.pathTemplate))),
+      (anyMethod || request.method === method) && template.match(request.path, mode) !== undefined,
     capture: (request) => template.match(request.path, 'restrict'),
   };
 }
