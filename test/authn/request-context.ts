@@ -10,7 +10,7 @@ export function fakeContext(
   return {
     id: 'req-1',
     startNs: 0n,
-    req: {} as RequestContext['req'],
+    req: { headers } as unknown as RequestContext['req'],
     method: 'GET',
     path: '/orders',
     query: options.query ?? '',

@@ -132,6 +132,7 @@ export default defineStage<RouteAuthenticationConfig>({
     }
 
     const headerWriter = compileIdentityHeaders(config.forwardHeaders ?? DEFAULT_FORWARD_HEADERS);
+    const identityHeaderNames = new Set(headerWriter.names);
     const credentialHeaders =
       config.forwardCredential === true
         ? []
@@ -159,18 +160,16 @@ export default defineStage<RouteAuthenticationConfig>({
       failed: Authenticator | undefined,
       oauthError?: string,
     ): GatewayError => {
-      const header =
-        failed === undefined
-          ? missingChallenge
-          : [
-              ...new Set(
-                challenges.map((challenge, i) =>
-                  authenticators[i] === failed
-                    ? `${challenge}, error="${oauthError ?? 'invalid_token'}"`
-                    : challenge,
-                ),
-              ),
-            ].join(', ');
+      let header = missingChallenge;
+      if (failed !== undefined) {
+        const failedIndex = authenticators.indexOf(failed);
+        const base = challenges[failedIndex];
+        const withError = `${base}, error="${oauthError ?? 'invalid_token'}"`;
+        // The failed method's challenge carries the error; an identical challenge of another method is not repeated.
+        header = [...new Set(challenges.map((c, i) => (i === failedIndex ? withError : c)))]
+          .filter((c) => c !== base)
+          .join(', ');
+      }
       return new GatewayError('unauthenticated', { headers: { 'www-authenticate': header }, reason });
     };
 
@@ -214,6 +213,11 @@ export default defineStage<RouteAuthenticationConfig>({
           const value = forwarded[name];
           if (value === undefined) ctx.dropHeaders.add(name);
           else ctx.upstreamHeaders[name] = value;
+        }
+        // Upstreams behind CGI/WSGI-style servers read `x_consumer_id` as `x-consumer-id`: drop those spellings too.
+        for (const name of Object.keys(ctx.req.headers)) {
+          if (name.includes('_') && identityHeaderNames.has(name.replaceAll('_', '-')))
+            ctx.dropHeaders.add(name);
         }
         ctx.logFields.authnMethod = identity.method;
         if (identity.consumerId !== undefined) ctx.logFields.consumerId = identity.consumerId;

@@ -5,6 +5,7 @@ import { GatewayError } from '../../../src/errors/gateway-error.js';
 import { renderProblem } from '../../../src/errors/render.js';
 import type { AccessStage } from '../../../src/pipeline/stage.js';
 import type { RequestContext } from '../../../src/pipeline/context.js';
+import { SignJWT } from 'jose';
 import { generateApiKey } from '../../../src/authn/api-key-format.js';
 import { fakeContext } from '../../authn/request-context.js';
 import { stageHarness, type StageHarness } from './fixture.js';
@@ -239,5 +240,47 @@ describe('authn.authenticate stage', () => {
       fakeContext({ headers: { 'x-api-key': target.key }, clientIp: '203.0.113.200' }),
     );
     assert.equal(error?.code, 'auth_blocked');
+  });
+
+  test('anyOf API key or JWT: either works, challenges name both, a bad token gets invalid_token', async () => {
+    const secret = 'a-shared-secret-of-at-least-32-bytes!!';
+    const authn = {
+      bruteForce: { enabled: false },
+      jwt: { issuers: { corp: { issuer: 'https://corp.test', algorithms: ['HS256'], secret } } },
+    };
+    const stage = (await h.build({ authentication: { anyOf: ['api_key', 'jwt:corp'] } }, authn))!;
+    const token = await new SignJWT({ roles: ['reader'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('https://corp.test')
+      .setSubject('alice')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret));
+    const viaJwt = fakeContext({ headers: { authorization: `Bearer ${token}` } });
+    assert.equal(await outcome(stage, viaJwt), undefined);
+    assert.equal(viaJwt.identity?.subject, 'alice');
+    assert.ok(viaJwt.dropHeaders.has('authorization'));
+
+    const consumer = await h.admin.createConsumer({ name: 'either' });
+    const { key } = await h.admin.createKey(consumer.id);
+    const viaKey = fakeContext({ headers: { 'x-api-key': key } });
+    assert.equal(await outcome(stage, viaKey), undefined);
+    assert.equal(viaKey.identity?.method, 'api_key');
+
+    const missing = await outcome(stage, fakeContext());
+    assert.equal(
+      missing?.headers?.['www-authenticate'],
+      'ApiKey realm="portcullis", Bearer realm="portcullis"',
+    );
+    const forged = await outcome(
+      stage,
+      fakeContext({ headers: { authorization: `Bearer ${token.slice(0, -2)}xx` } }),
+    );
+    assert.equal(forged?.code, 'unauthenticated');
+    assert.match(
+      forged?.headers?.['www-authenticate'] ?? '',
+      /Bearer realm="portcullis"[^,]*, error="invalid_token"/,
+    );
+    assert.equal(renderProblem(forged).body, renderProblem(missing).body);
   });
 });
