@@ -1,7 +1,13 @@
+import type { Counter, Histogram } from 'prom-client';
 import { defineStage } from '../../pipeline/stage.js';
 import { ORDER } from '../../pipeline/order.js';
 
-/** Request count and latency histograms by route and status. */
+interface Children {
+  readonly requests: Counter.Internal<'route' | 'method' | 'status'>;
+  readonly duration: Histogram.Internal<'route' | 'status'>;
+}
+
+/** Request count and latency histograms by route and status. Label children are cached per route. */
 export default defineStage({
   name: 'observe.metrics',
   phase: 'log',
@@ -9,14 +15,24 @@ export default defineStage({
   build(_config, build) {
     const metrics = build.services.metrics;
     const route = build.route.name;
-    const upstreamName = build.route.upstream ?? '-';
+    const upstream = metrics.upstreamDuration.labels({ route, upstream: build.route.upstream ?? '-' });
+    const children = new Map<string, Children>();
     return {
       name: 'observe.metrics',
       run(ctx, summary) {
-        const status = String(summary.status);
-        metrics.requests.inc({ route, method: ctx.method, status });
-        metrics.duration.observe({ route, status }, Number(summary.totalNs) / 1e9);
-        if (summary.upstreamNs > 0n) metrics.upstreamDuration.observe({ route, upstream: upstreamName }, Number(summary.upstreamNs) / 1e9);
+        const key = ctx.method + summary.status;
+        let child = children.get(key);
+        if (child === undefined) {
+          const status = String(summary.status);
+          child = {
+            requests: metrics.requests.labels({ route, method: ctx.method, status }),
+            duration: metrics.duration.labels({ route, status }),
+          };
+          if (children.size < 1000) children.set(key, child);
+        }
+        child.requests.inc();
+        child.duration.observe(Number(summary.totalNs) / 1e9);
+        if (summary.upstreamNs > 0n) upstream.observe(Number(summary.upstreamNs) / 1e9);
       },
     };
   },
