@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -110,6 +110,13 @@ test('KEK and signing-key rotation while the gateway issues tokens: no request f
     }
     assert.ok(kids.has(rotatedKey.kid), 'tokens were signed with the new key after rotation');
     assert.ok(kids.size >= 2, 'tokens from the old key still verify');
+
+    // nothing secret reached the logs
+    const logs = gw.logText();
+    const kekTexts = await Promise.all(
+      ['kek-v1.key', 'kek-v2.key'].map(async (f) => (await readFile(join(dir, f), 'utf8')).trim()),
+    );
+    for (const needle of [clientSecret, ...kekTexts, ...values.values()]) assert.ok(!logs.includes(needle));
 
     // nothing was lost: every secret opens with v2 alone
     const onlyV2 = await openKeyring({ config: { kek: v2Config.kek }, configDir: dir, store: operator });
