@@ -23,6 +23,9 @@ export function createAjv(options: { coerceTypes: boolean }): Ajv2020 {
     coerceTypes: options.coerceTypes ? 'array' : false,
     logger: false,
     validateFormats: true,
+    // The OpenAPI parser has validated the document; meta-validating every schema again
+    // (draft 2020-12 dynamic refs) would dominate load time on large documents.
+    validateSchema: false,
   });
   addFormats(ajv);
   ajv.addFormat('int32', {

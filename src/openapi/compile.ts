@@ -60,7 +60,17 @@ export function compileApi(loaded: LoadedDocument, options: CompileOptions): Com
   const jobs: (() => void)[] = [];
   const bodyAjv = createAjv({ coerceTypes: false });
   const coercingAjv = createAjv({ coerceTypes: true });
-  const compile = (ajv: Ajv2020, schema: SchemaNode): ValidateFunction => ajv.compile(schema as object);
+  // Identical schemas (shared components, the same path parameter on many operations) compile once.
+  const compiled = new Map<string, ValidateFunction>();
+  const compile = (ajv: Ajv2020, schema: SchemaNode): ValidateFunction => {
+    const key = (ajv === bodyAjv ? 'b' : 'c') + JSON.stringify(schema);
+    let validate = compiled.get(key);
+    if (validate === undefined) {
+      validate = ajv.compile(schema as object);
+      compiled.set(key, validate);
+    }
+    return validate;
+  };
   /** Defers compiling until every schema is converted and the `$defs` tables are complete. */
   const later = <T>(make: () => T): { value: T | undefined } => {
     const slot: { value: T | undefined } = { value: undefined };
