@@ -11,6 +11,7 @@ import { Runner } from './pipeline/runner.js';
 import type { Services } from './pipeline/services.js';
 import { TrustedProxies } from './proxy/client-address.js';
 import { createListener, listen, resolveLimits, type Listener } from './server/listeners.js';
+import { createLoadShedder, type LoadSheddingConfig } from './traffic/load-shedder.js';
 
 export interface GatewayOptions extends LoadOptions {
   /** Use this logger instead of one built from `logging` (tests). */
@@ -96,7 +97,9 @@ export class Gateway {
     const limits = resolveLimits(config.limits);
     const hstsListener = config.listeners.find((l) => l.tls?.hsts);
     const hsts = hstsListener?.tls?.hsts;
-    const shed = this.services.shared.get('loadShedder') as { shouldShed(): boolean } | undefined;
+    const sheddingConfig = config.loadShedding as LoadSheddingConfig | undefined;
+    const shed = sheddingConfig ? createLoadShedder(sheddingConfig) : undefined;
+    if (shed) this.services.onClose(() => shed.close());
     this.runner = new Runner(this.table, this.services, {
       trustedProxies: new TrustedProxies(config.trustedProxies ?? []),
       forwardedHeaders: config.forwardedHeaders ?? 'x-forwarded',
@@ -104,7 +107,7 @@ export class Gateway {
       maxBodyBytes: limits.maxBodyBytes,
       maxUrlLength: limits.maxUrlLength,
       maxResponseBufferBytes: 16 * 1024 * 1024,
-      ...(shed ? { shouldShed: () => shed.shouldShed() } : {}),
+      ...(shed ? { shedder: shed } : {}),
       ...(hsts
         ? {
             secureHeaders: {

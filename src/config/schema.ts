@@ -1,6 +1,7 @@
 import type { JSONSchemaType } from '../pipeline/json-schema.js';
 import type { StageDefinition } from '../pipeline/stage.js';
 import { coreSchema } from './core-schema.js';
+import { SERVICE_SECTIONS } from './sections.js';
 
 /** Extra top-level sections owned by modules that are not stages (store, secrets, ...). */
 export const extraGlobalSections = new Map<string, JSONSchemaType>();
@@ -16,6 +17,7 @@ export function buildConfigSchema(stages: readonly StageDefinition[]): JSONSchem
     };
   };
   const routeProps = schema.properties.routes.items.properties;
+  for (const [key, section] of SERVICE_SECTIONS) schema.properties[key] = section;
   for (const [key, section] of extraGlobalSections) schema.properties[key] = section;
   for (const stage of stages) {
     if (stage.routeKey !== undefined && stage.routeSchema !== undefined) {

@@ -29,8 +29,8 @@ export interface RunnerOptions {
   readonly maxUrlLength: number;
   /** Upper bound for response bodies buffered by response stages. */
   readonly maxResponseBufferBytes: number;
-  /** Checked first on every request; true answers 503 before any parsing. */
-  readonly shouldShed?: () => boolean;
+  /** Checked first on every request: while shedding, answers 503 before any parsing. */
+  readonly shedder?: { shouldShed(): boolean; readonly error: GatewayError };
   /** Added to every answer on TLS listeners (HSTS). */
   readonly secureHeaders?: Record<string, string>;
 }
@@ -140,7 +140,7 @@ export class Runner {
     res.once('close', () => done(res.statusCode, !res.writableFinished));
 
     try {
-      if (this.options.shouldShed?.()) throw new GatewayError('overloaded', { headers: { 'retry-after': '5' }, reason: 'load_shedding' });
+      if (this.options.shedder?.shouldShed()) throw this.options.shedder.error;
       const url = req.url ?? '/';
       if (url.length > this.options.maxUrlLength) throw new GatewayError('uri_too_long');
       const te = headers['transfer-encoding'];
