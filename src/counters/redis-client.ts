@@ -10,14 +10,19 @@ export function reconnectDelay(times: number): number {
 }
 
 /**
- * Creates the ioredis client for standalone, Cluster or Sentinel. No offline queue and a short
+ * Creates the ioredis client for standalone, Cluster or Sentinel. Commands: no offline queue and a short
  * command timeout: when Redis is away a decision fails at once and the limit's policy applies,
  * instead of requests piling up behind a reconnect.
  */
-export function createRedisClient(config: RedisConfig): RedisClient {
+export function createRedisClient(
+  config: RedisConfig,
+  role: 'commands' | 'subscriber' = 'commands',
+): RedisClient {
+  // a subscriber queues its SUBSCRIBE until connected and resubscribes after each reconnect
+  const queue = role === 'subscriber';
   const options = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
+    enableOfflineQueue: queue,
+    maxRetriesPerRequest: queue ? null : 0,
     commandTimeout: config.commandTimeoutMs ?? 250,
     connectTimeout: config.connectTimeoutMs ?? 2000,
     retryStrategy: reconnectDelay,
@@ -37,7 +42,7 @@ export function createRedisClient(config: RedisConfig): RedisClient {
   }
   const { retryStrategy: _retry, enableOfflineQueue: _queue, ...redisOptions } = options;
   return new Cluster(config.cluster.map(toClusterNode), {
-    enableOfflineQueue: false,
+    enableOfflineQueue: queue,
     clusterRetryStrategy: reconnectDelay,
     redisOptions,
   });
