@@ -30,7 +30,7 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
     method: options.method,
     challenge: `Bearer realm="${options.realm}"`,
     credentialHeaders: ['authorization'],
-    authenticate(ctx: RequestContext): Promise<Identity> | undefined {
+    authenticate(ctx: RequestContext): Identity | Promise<Identity> | undefined {
       const token = readBearerToken(ctx, maxTokenBytes);
       if (token === undefined) return undefined;
       if (token.length > maxTokenBytes) throw new AuthenticationFailure('jwt_too_large');

@@ -84,8 +84,8 @@ export class JwtVerifier {
   }
 
   /** Verifies `token` (already size-checked) and returns the identity, or throws AuthenticationFailure. */
-  async verify(token: string, ctx: RequestContext | undefined): Promise<Identity> {
-    const { cache, revocation } = this.options;
+  verify(token: string, ctx: RequestContext | undefined): Identity | Promise<Identity> {
+    const { cache } = this.options;
     const now = this.now();
     const key = cache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
     let entry = key === undefined ? undefined : cache?.get(key, now);
@@ -93,10 +93,16 @@ export class JwtVerifier {
       cache?.delete(key as string);
       entry = undefined;
     }
-    if (entry === undefined) {
-      entry = await this.verifyFresh(token, now);
-      if (key !== undefined) cache?.set(key, entry, now);
-    }
+    // a cache hit stays synchronous: the runner's fast path
+    if (entry !== undefined) return this.accept(entry, key, ctx);
+    return this.verifyFresh(token, now).then((fresh) => {
+      if (key !== undefined) cache?.set(key, fresh, now);
+      return this.accept(fresh, key, ctx);
+    });
+  }
+
+  private accept(entry: VerifiedToken, key: string | undefined, ctx: RequestContext | undefined): Identity {
+    const { revocation, cache } = this.options;
     if (
       revocation !== undefined &&
       entry.jti !== undefined &&
