@@ -37,7 +37,7 @@ export function registerConsumerRoutes(router: AdminRouter, context: AdminModule
     'POST',
     '/admin/consumers',
     handle(async (a, req) => {
-      const body = object(await req.json());
+      const body = object(await req.json(), ['name', 'roles', 'tenant', 'attributes']);
       const consumer = await a.createConsumer({
         name: string(body, 'name', true) as string,
         ...optional('roles', stringList(body, 'roles')),
@@ -79,7 +79,7 @@ export function registerConsumerRoutes(router: AdminRouter, context: AdminModule
     'POST',
     '/admin/consumers/{id}/keys',
     handle(async (a, req) => {
-      const body = object(await req.json());
+      const body = object(await req.json(), ['scopes', 'allowedCidrs', 'expiresAt']);
       const expiresAt = timestamp(body, 'expiresAt');
       const created = await a.createKey(req.params.id ?? '', {
         ...optional('scopes', stringList(body, 'scopes')),
@@ -111,7 +111,7 @@ export function registerConsumerRoutes(router: AdminRouter, context: AdminModule
     'POST',
     '/admin/keys/{lookupId}/rotate',
     handle(async (a, req) => {
-      const body = object(await req.json());
+      const body = object(await req.json(), ['overlapSec']);
       const overlapSec = number(body, 'overlapSec');
       const rotated = await a.rotateKey(
         req.params.lookupId ?? '',
@@ -145,7 +145,7 @@ export function registerConsumerRoutes(router: AdminRouter, context: AdminModule
     'POST',
     '/admin/consumers/{id}/clients',
     handle(async (a, req) => {
-      const body = object(await req.json());
+      const body = object(await req.json(), ['allowedScopes', 'jwks']);
       const created = await a.createClient(req.params.id ?? '', {
         ...optional('allowedScopes', stringList(body, 'allowedScopes')),
         ...(body.jwks === undefined ? {} : { jwks: body.jwks }),

@@ -22,6 +22,27 @@ import {
 
 const STAGE = 'authn.authenticate';
 
+/** Headers that must never be overwritten with identity values. */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'authorization',
+  'cookie',
+  'x-api-key',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+]);
+
 function globalSchema(): JSONSchemaType {
   const properties: Record<string, JSONSchemaType> = {
     realm: {
@@ -131,7 +152,16 @@ export default defineStage<RouteAuthenticationConfig>({
       authenticators.push(await factory.create(instance, build));
     }
 
-    const headerWriter = compileIdentityHeaders(config.forwardHeaders ?? DEFAULT_FORWARD_HEADERS);
+    const forwardHeaders = config.forwardHeaders ?? DEFAULT_FORWARD_HEADERS;
+    for (const name of Object.keys(forwardHeaders)) {
+      if (RESERVED_HEADERS.has(name.toLowerCase()) || name.toLowerCase().startsWith('proxy-')) {
+        build.fail(
+          `"${name}" cannot carry identity: it is a connection, framing or credential header`,
+          `/forwardHeaders`,
+        );
+      }
+    }
+    const headerWriter = compileIdentityHeaders(forwardHeaders);
     const identityHeaderNames = new Set(headerWriter.names);
     const credentialHeaders =
       config.forwardCredential === true

@@ -43,6 +43,18 @@ describe('authn.authenticate stage', () => {
       /unknown authentication method "basic"/,
     );
     await assert.rejects(h.build({ authentication: { anyOf: ['api_key:x'] } }), /no instance/);
+    for (const name of [
+      'Host',
+      'authorization',
+      'content-length',
+      'x-forwarded-for',
+      'proxy-authorization',
+    ]) {
+      await assert.rejects(
+        h.build({ authentication: { anyOf: ['api_key'], forwardHeaders: { [name]: 'subject' } } }),
+        /cannot carry identity/,
+      );
+    }
   });
 
   test('a valid key authenticates; credential and spoofed identity headers are not forwarded', async () => {
