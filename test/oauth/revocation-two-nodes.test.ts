@@ -1,0 +1,70 @@
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jwtFactory } from '../../src/authn/jwt-authenticator.js';
+import { AuthenticationFailure, type Authenticator } from '../../src/authn/authenticator.js';
+import { bearer, testBuild, testServices } from '../authn/jwt-fixtures.js';
+import { basic, send, startOAuth } from './fixtures.js';
+
+/** A `local: true` verifier on its own services (its own store connection): another node. */
+async function nodeVerifier(config: Record<string, unknown>, dir: string, services = testServices()) {
+  const build = testBuild(
+    { ...config, authn: { jwt: { issuers: { gw: { local: true, algorithms: ['ES256'] } } } } },
+    { authentication: { anyOf: ['jwt:gw'] } },
+    services,
+  );
+  const auth: Authenticator = await jwtFactory.create('gw', { ...build, configDir: dir });
+  return { auth, services };
+}
+
+async function accepted(auth: Authenticator, token: string): Promise<boolean> {
+  try {
+    await auth.authenticate(bearer(token));
+    return true;
+  } catch (error) {
+    if (error instanceof AuthenticationFailure && error.reason === 'jwt_revoked') return false;
+    throw error;
+  }
+}
+
+describe('token revocation across gateway nodes sharing a store', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+
+  test('a token revoked on node A is refused by node B, even from B\u2019s verified-token cache', async () => {
+    const a = await startOAuth();
+    cleanups.push(() => a.close());
+    await a.client({ id: 'svc', secret: 'correct horse battery staple' });
+    const issued = await send(a.stage, {
+      path: '/oauth/token',
+      headers: basic('svc', 'correct horse battery staple'),
+      form: { grant_type: 'client_credentials' },
+    });
+    const token = issued.json.access_token as string;
+
+    const b = await nodeVerifier(a.config as Record<string, unknown>, a.dir);
+    cleanups.push(() => b.services.close());
+    assert.equal(await accepted(b.auth, token), true, 'node B accepts (and caches) the token');
+    assert.equal(await accepted(b.auth, token), true);
+
+    const revoked = await send(a.stage, {
+      path: '/oauth/revoke',
+      headers: basic('svc', 'correct horse battery staple'),
+      form: { token },
+    });
+    assert.equal(revoked.status, 200);
+    const started = Date.now();
+    let refusedAfter: number | undefined;
+    while (Date.now() - started < 10_000) {
+      if (!(await accepted(b.auth, token))) {
+        refusedAfter = Date.now() - started;
+        break;
+      }
+      await sleep(50);
+    }
+    assert.ok(refusedAfter !== undefined, 'node B refuses the revoked token');
+    console.log(`node B refused the revoked token after ${refusedAfter} ms`);
+  });
+});
