@@ -4,7 +4,15 @@
 // and prints the URLs to try. Uses only Node built-ins so it runs before `npm install`.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,9 +59,14 @@ const setup = join('examples', 'setup.mjs');
 if (existsSync(setup)) run(process.execPath, [setup, config]);
 
 const children = [];
-const demo = spawn(process.execPath, ['dist/demo/upstream.js'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEMO_PORT: process.env.DEMO_PORT ?? '3001' } });
+const demo = spawn(process.execPath, ['dist/demo/upstream.js'], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env: { ...process.env, DEMO_PORT: process.env.DEMO_PORT ?? '3001' },
+});
 children.push(demo);
-const gateway = spawn(process.execPath, ['dist/cli/main.js', 'start', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
+const gateway = spawn(process.execPath, ['dist/cli/main.js', 'start', '--config', config], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
 children.push(gateway);
 
 const hint = join(state, 'try.txt');

@@ -90,10 +90,17 @@ export class Gateway {
     const config = loaded.config;
     if (config.admin?.token !== undefined) {
       const weak = weakTokenReason(config.admin.token);
-      if (weak) throw new ConfigError(loaded.file, [{ pointer: '/admin/token', message: `admin token ${weak}; generate one with \`openssl rand -base64 32\`` }]);
+      if (weak)
+        throw new ConfigError(loaded.file, [
+          {
+            pointer: '/admin/token',
+            message: `admin token ${weak}; generate one with \`openssl rand -base64 32\``,
+          },
+        ]);
     }
     this.table = await buildRouteTable(loaded, this.services);
-    for (const w of this.table.warnings) this.services.logger.warn({ pointer: w.pointer, line: w.line }, w.message);
+    for (const w of this.table.warnings)
+      this.services.logger.warn({ pointer: w.pointer, line: w.line }, w.message);
     const limits = resolveLimits(config.limits);
     const hstsListener = config.listeners.find((l) => l.tls?.hsts);
     const hsts = hstsListener?.tls?.hsts;
@@ -103,7 +110,10 @@ export class Gateway {
     this.runner = new Runner(this.table, this.services, {
       trustedProxies: new TrustedProxies(config.trustedProxies ?? []),
       forwardedHeaders: config.forwardedHeaders ?? 'x-forwarded',
-      normalize: { allowSemicolons: (config.paths as { allowSemicolons?: boolean } | undefined)?.allowSemicolons === true },
+      normalize: {
+        allowSemicolons:
+          (config.paths as { allowSemicolons?: boolean } | undefined)?.allowSemicolons === true,
+      },
       maxBodyBytes: limits.maxBodyBytes,
       maxUrlLength: limits.maxUrlLength,
       maxResponseBufferBytes: 16 * 1024 * 1024,
@@ -118,7 +128,13 @@ export class Gateway {
     });
     this.table.activate();
     for (const listenerConfig of config.listeners) {
-      const { listener } = await createListener(listenerConfig, limits, this.runner.handle, this.services.logger, (p) => this.resolvePath(p));
+      const { listener } = await createListener(
+        listenerConfig,
+        limits,
+        this.runner.handle,
+        this.services.logger,
+        (p) => this.resolvePath(p),
+      );
       await listen(listener, listenerConfig.host ?? '127.0.0.1', listenerConfig.port);
       this.listeners.push(listener);
     }
@@ -131,7 +147,10 @@ export class Gateway {
       );
       await new Promise<void>((resolveListen, reject) => {
         this.admin!.server.once('error', reject);
-        this.admin!.server.listen({ host: config.admin!.host ?? '127.0.0.1', port: config.admin!.port ?? 9901 }, () => resolveListen());
+        this.admin!.server.listen(
+          { host: config.admin!.host ?? '127.0.0.1', port: config.admin!.port ?? 9901 },
+          () => resolveListen(),
+        );
       });
       this.admin.setReady(true);
     }
@@ -172,13 +191,20 @@ export class Gateway {
         this.table = table;
         this.runner.table = table;
         table.activate();
-        for (const w of table.warnings) this.services.logger.warn({ pointer: w.pointer, line: w.line }, w.message);
-        this.services.logger.info({ generation: table.generation, ms: Date.now() - started }, 'configuration reloaded');
+        for (const w of table.warnings)
+          this.services.logger.warn({ pointer: w.pointer, line: w.line }, w.message);
+        this.services.logger.info(
+          { generation: table.generation, ms: Date.now() - started },
+          'configuration reloaded',
+        );
         // Requests in flight keep their references to the old routes and pools; close later.
         setTimeout(() => void old.close(), 30_000).unref();
       } catch (error) {
         this.services.logger.error(
-          { err: error instanceof ConfigError ? undefined : error, problems: error instanceof ConfigError ? error.message : undefined },
+          {
+            err: error instanceof ConfigError ? undefined : error,
+            problems: error instanceof ConfigError ? error.message : undefined,
+          },
           'configuration reload rejected; the previous configuration keeps serving',
         );
         throw error;

@@ -48,10 +48,18 @@ export class AdminRouter {
 
   /** Registers `METHOD /path/{param}`. */
   route(method: string, path: string, handler: AdminHandler, options: { public?: boolean } = {}): void {
-    this.routes.push({ method: method.toUpperCase(), segments: path.split('/').filter(Boolean), handler, public: options.public === true });
+    this.routes.push({
+      method: method.toUpperCase(),
+      segments: path.split('/').filter(Boolean),
+      handler,
+      public: options.public === true,
+    });
   }
 
-  match(method: string, path: string): { route: AdminRoute; params: Record<string, string> } | { allow: string[] } | undefined {
+  match(
+    method: string,
+    path: string,
+  ): { route: AdminRoute; params: Record<string, string> } | { allow: string[] } | undefined {
     const parts = path.split('/').filter(Boolean);
     const allow: string[] = [];
     for (const route of this.routes) {

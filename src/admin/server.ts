@@ -1,6 +1,11 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { dirname, join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -19,7 +24,8 @@ const WEAK_TOKENS = new Set(['changeme', 'admin', 'password', 'secret', 'portcul
 export function weakTokenReason(token: string): string | undefined {
   if (token.length < 32) return 'must be at least 32 characters';
   const lower = token.toLowerCase();
-  for (const weak of WEAK_TOKENS) if (lower.includes(weak) && lower.length < weak.length + 24) return 'is a well-known default';
+  for (const weak of WEAK_TOKENS)
+    if (lower.includes(weak) && lower.length < weak.length + 24) return 'is a well-known default';
   if (new Set(token).size < 10) return 'has too few distinct characters';
   return undefined;
 }
@@ -28,7 +34,9 @@ async function loadAdminModules(router: AdminRouter, context: AdminModuleContext
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'routes');
   let names: string[] = [];
   try {
-    names = readdirSync(dir).filter((n) => /\.(ts|js)$/.test(n) && !n.endsWith('.d.ts')).sort();
+    names = readdirSync(dir)
+      .filter((n) => /\.(ts|js)$/.test(n) && !n.endsWith('.d.ts'))
+      .sort();
   } catch {
     return;
   }
@@ -58,13 +66,23 @@ export async function createAdminServer(
   const clientCertAuth = config.tls?.clientAuth?.mode === 'require';
 
   router.route('GET', '/healthz', () => ({ status: 200, body: { status: 'ok' } }), { public: true });
-  router.route('GET', '/readyz', () => (ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } }), {
-    public: true,
-  });
+  router.route(
+    'GET',
+    '/readyz',
+    () =>
+      ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } },
+    {
+      public: true,
+    },
+  );
   router.route(
     'GET',
     '/metrics',
-    async () => ({ status: 200, body: await services.metrics.registry.metrics(), contentType: services.metrics.registry.contentType }),
+    async () => ({
+      status: 200,
+      body: await services.metrics.registry.metrics(),
+      contentType: services.metrics.registry.contentType,
+    }),
     { public: true },
   );
   await loadAdminModules(router, { ...context, services });
@@ -83,9 +101,12 @@ export async function createAdminServer(
       const url = new URL(req.url ?? '/', 'http://admin');
       const found = router.match(req.method ?? 'GET', url.pathname);
       if (!found) throw new GatewayError('admin_not_found');
-      if ('allow' in found) throw new GatewayError('method_not_allowed', { headers: { allow: found.allow.join(', ') } });
+      if ('allow' in found)
+        throw new GatewayError('method_not_allowed', { headers: { allow: found.allow.join(', ') } });
       if (!found.route.public && !authenticated(req)) {
-        throw new GatewayError('admin_unauthenticated', { headers: { 'www-authenticate': 'Bearer realm="portcullis-admin"' } });
+        throw new GatewayError('admin_unauthenticated', {
+          headers: { 'www-authenticate': 'Bearer realm="portcullis-admin"' },
+        });
       }
       const request: AdminRequest = {
         method: req.method ?? 'GET',
@@ -94,7 +115,11 @@ export async function createAdminServer(
         query: url.searchParams,
         headers: req.headers,
         async json() {
-          const buffer = await readAll(req, 1024 * 1024, () => new GatewayError('admin_bad_request', { detail: 'body too large' }));
+          const buffer = await readAll(
+            req,
+            1024 * 1024,
+            () => new GatewayError('admin_bad_request', { detail: 'body too large' }),
+          );
           if (buffer.length === 0) return {};
           try {
             return JSON.parse(buffer.toString('utf8')) as unknown;
@@ -105,7 +130,11 @@ export async function createAdminServer(
       };
       const response = await found.route.handler(request);
       const body =
-        response.body === undefined ? '' : response.contentType ? String(response.body) : JSON.stringify(response.body);
+        response.body === undefined
+          ? ''
+          : response.contentType
+            ? String(response.body)
+            : JSON.stringify(response.body);
       res.writeHead(response.status, {
         'content-type': response.contentType ?? 'application/json',
         'cache-control': 'no-store',
@@ -116,7 +145,10 @@ export async function createAdminServer(
     } catch (error) {
       if (!(error instanceof GatewayError)) services.logger.error({ err: error }, 'admin API error');
       const rendered = renderProblem(error);
-      res.writeHead(rendered.status, { ...rendered.headers, 'content-length': Buffer.byteLength(rendered.body) });
+      res.writeHead(rendered.status, {
+        ...rendered.headers,
+        'content-length': Buffer.byteLength(rendered.body),
+      });
       res.end(rendered.body);
     }
   };
@@ -127,7 +159,10 @@ export async function createAdminServer(
     tls = await TlsContexts.create(config.tls, resolvePath, services.logger);
     server = createHttpsServer(tls.serverOptions, (req, res) => void handler(req, res));
   } else {
-    server = createHttpServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void handler(req, res));
+    server = createHttpServer(
+      { requestTimeout: 30_000, headersTimeout: 10_000 },
+      (req, res) => void handler(req, res),
+    );
   }
   return {
     server,

@@ -20,7 +20,18 @@ Usage: portcullis <command> [options]
 
 Run 'portcullis <command> --help' for a command's options.`;
 
-const GROUPS = ['start', 'validate', 'schema', 'secrets', 'store', 'consumers', 'keys', 'clients', 'quotas', 'routes'];
+const GROUPS = [
+  'start',
+  'validate',
+  'schema',
+  'secrets',
+  'store',
+  'consumers',
+  'keys',
+  'clients',
+  'quotas',
+  'routes',
+];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -39,7 +50,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const here = dirname(fileURLToPath(import.meta.url));
-  const file = ['ts', 'js'].map((ext) => join(here, 'commands', `${command}.${ext}`)).find((f) => existsSync(f));
+  const file = ['ts', 'js']
+    .map((ext) => join(here, 'commands', `${command}.${ext}`))
+    .find((f) => existsSync(f));
   if (!file) {
     processIo.stderr(`command "${command}" is not available in this build`);
     return 2;

@@ -6,7 +6,8 @@ const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
 const tlsSchema: JSONSchemaType = {
   type: 'object',
   additionalProperties: false,
-  description: 'TLS settings. TLS 1.2 is the minimum; only AEAD cipher suites with forward secrecy are offered.',
+  description:
+    'TLS settings. TLS 1.2 is the minimum; only AEAD cipher suites with forward secrecy are offered.',
   properties: {
     certificates: {
       type: 'array',
@@ -21,7 +22,8 @@ const tlsSchema: JSONSchemaType = {
           serverNames: {
             type: 'array',
             items: { type: 'string' },
-            description: 'SNI names served with this certificate (exact or *.wildcard); the first certificate is the default',
+            description:
+              'SNI names served with this certificate (exact or *.wildcard); the first certificate is the default',
           },
         },
       },
@@ -37,7 +39,11 @@ const tlsSchema: JSONSchemaType = {
       type: 'object',
       additionalProperties: false,
       required: ['maxAge'],
-      properties: { maxAge: { type: 'integer', minimum: 0 }, includeSubDomains: { type: 'boolean' }, preload: { type: 'boolean' } },
+      properties: {
+        maxAge: { type: 'integer', minimum: 0 },
+        includeSubDomains: { type: 'boolean' },
+        preload: { type: 'boolean' },
+      },
     },
     clientAuth: {
       type: 'object',
@@ -95,7 +101,10 @@ export const coreSchema: JSONSchemaType = {
       properties: {
         host: { type: 'string', description: 'Default 127.0.0.1' },
         port,
-        token: { type: 'string', description: 'Admin bearer token (at least 32 characters); use ${env:...} or ${secret:...}' },
+        token: {
+          type: 'string',
+          description: 'Admin bearer token (at least 32 characters); use ${env:...} or ${secret:...}',
+        },
         tls: tlsSchema,
       },
     },
@@ -121,8 +130,14 @@ export const coreSchema: JSONSchemaType = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        allowSemicolons: { type: 'boolean', description: 'Accept `;` inside path segments (default: refuse)' },
-        caseInsensitiveRouting: { type: 'boolean', description: 'Match routes ignoring case (for case-insensitive upstreams)' },
+        allowSemicolons: {
+          type: 'boolean',
+          description: 'Accept `;` inside path segments (default: refuse)',
+        },
+        caseInsensitiveRouting: {
+          type: 'boolean',
+          description: 'Match routes ignoring case (for case-insensitive upstreams)',
+        },
       },
     },
     limits: {
@@ -157,7 +172,11 @@ export const coreSchema: JSONSchemaType = {
               additionalProperties: false,
               required: ['url'],
               properties: {
-                url: { type: 'string', pattern: '^https?://[^/?#]+/?$', description: 'http(s)://host:port of one target' },
+                url: {
+                  type: 'string',
+                  pattern: '^https?://[^/?#]+/?$',
+                  description: 'http(s)://host:port of one target',
+                },
                 weight: { type: 'integer', minimum: 1, maximum: 1000 },
               },
             },
@@ -209,7 +228,10 @@ export const coreSchema: JSONSchemaType = {
             type: 'object',
             additionalProperties: false,
             properties: {
-              ca: { type: 'string', description: 'PEM CA bundle to verify the upstream (default: system CAs)' },
+              ca: {
+                type: 'string',
+                description: 'PEM CA bundle to verify the upstream (default: system CAs)',
+              },
               cert: { type: 'string', description: 'Client certificate for upstream mTLS' },
               key: { type: 'string' },
               serverName: { type: 'string' },
@@ -240,11 +262,17 @@ export const coreSchema: JSONSchemaType = {
             },
             not: { required: ['path', 'pathPrefix'] },
           },
-          upstream: { type: 'string', description: 'Name of an entry in `upstreams` (omit only for routes answered by the gateway)' },
+          upstream: {
+            type: 'string',
+            description: 'Name of an entry in `upstreams` (omit only for routes answered by the gateway)',
+          },
           stripPrefix: { type: 'string', pattern: '^/' },
           addPrefix: { type: 'string', pattern: '^/' },
           hostHeader: { type: 'string', description: '`preserve` (default), `upstream`, or a fixed host' },
-          public: { type: 'boolean', description: 'Anonymous access: no authentication or authorization (reported by validate)' },
+          public: {
+            type: 'boolean',
+            description: 'Anonymous access: no authentication or authorization (reported by validate)',
+          },
         },
       },
     },

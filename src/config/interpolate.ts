@@ -56,7 +56,11 @@ export async function interpolate(
         const v = env[name];
         if (v === undefined || v === '') {
           if (fallback !== undefined) out += fallback;
-          else issues.push({ pointer, message: `environment variable ${name} is not set (referenced as \${env:${name}})` });
+          else
+            issues.push({
+              pointer,
+              message: `environment variable ${name} is not set (referenced as \${env:${name}})`,
+            });
         } else out += v;
       } else if (kind === 'file') {
         const path = isAbsolute(name) ? name : resolve(configDir, name);
@@ -69,7 +73,10 @@ export async function interpolate(
       } else {
         sensitivePointers.add(pointer);
         if (resolveSecret === undefined) {
-          issues.push({ pointer, message: `\${secret:${name}} needs the secrets keyring (configure \`secrets\`)` });
+          issues.push({
+            pointer,
+            message: `\${secret:${name}} needs the secrets keyring (configure \`secrets\`)`,
+          });
           continue;
         }
         try {

@@ -27,7 +27,12 @@ export interface LoadOptions {
 export function readConfigDocument(file: string, text?: string): { doc: Document; lines: LineCounter } {
   const source = text ?? readSource(file);
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, strict: true });
+  const doc = parseDocument(source, {
+    lineCounter: lines,
+    uniqueKeys: true,
+    prettyErrors: true,
+    strict: true,
+  });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
@@ -48,7 +53,9 @@ function readSource(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(file, [{ pointer: '', message: `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? 'error'}` }]);
+    throw new ConfigError(file, [
+      { pointer: '', message: `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? 'error'}` },
+    ]);
   }
 }
 
@@ -97,7 +104,9 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
 
   const raw: unknown = doc.toJS({ maxAliasCount: 50 });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(absolute, [withLocation({ pointer: '', message: 'expected a mapping at the top level' })]);
+    throw new ConfigError(absolute, [
+      withLocation({ pointer: '', message: 'expected a mapping at the top level' }),
+    ]);
   }
   const interpolated = await interpolate(raw, configDir, options.env ?? process.env, options.resolveSecret);
   if (interpolated.issues.length > 0) throw new ConfigError(absolute, interpolated.issues.map(withLocation));

@@ -25,13 +25,21 @@ export interface ListenerConfig {
 
 export interface ListenerTlsConfig {
   /** Certificate/key pairs; the first is the default, the others are chosen by SNI. */
-  readonly certificates?: readonly { readonly cert: string; readonly key: string; readonly serverNames?: readonly string[] }[];
+  readonly certificates?: readonly {
+    readonly cert: string;
+    readonly key: string;
+    readonly serverNames?: readonly string[];
+  }[];
   /** Generate a self-signed development certificate when no certificate is configured. */
   readonly devCertificate?: boolean;
   readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
   readonly ciphers?: string;
   readonly http2?: boolean;
-  readonly hsts?: { readonly maxAge: number; readonly includeSubDomains?: boolean; readonly preload?: boolean };
+  readonly hsts?: {
+    readonly maxAge: number;
+    readonly includeSubDomains?: boolean;
+    readonly preload?: boolean;
+  };
   readonly clientAuth?: {
     readonly mode: 'none' | 'request' | 'require';
     readonly ca?: string;
@@ -81,7 +89,11 @@ export interface UpstreamConfig {
     readonly bodyMs?: number;
     readonly totalMs?: number;
   };
-  readonly retries?: { readonly attempts?: number; readonly budgetPercent?: number; readonly onStatus?: readonly number[] };
+  readonly retries?: {
+    readonly attempts?: number;
+    readonly budgetPercent?: number;
+    readonly onStatus?: readonly number[];
+  };
   readonly healthCheck?: {
     readonly path: string;
     readonly intervalMs?: number;
@@ -91,7 +103,11 @@ export interface UpstreamConfig {
     readonly expectStatus?: readonly number[];
   };
   readonly outlierDetection?: { readonly consecutiveFailures?: number; readonly ejectionMs?: number };
-  readonly circuitBreaker?: { readonly failureThreshold?: number; readonly resetMs?: number; readonly halfOpenRequests?: number };
+  readonly circuitBreaker?: {
+    readonly failureThreshold?: number;
+    readonly resetMs?: number;
+    readonly halfOpenRequests?: number;
+  };
   readonly tls?: {
     readonly ca?: string;
     readonly cert?: string;

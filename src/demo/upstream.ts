@@ -1,8 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /** Demo data: accounts owned by two users, so object-level authorization can be tried. */
-const accounts: Record<string, { id: string; owner: string; name: string; balance: number; internalRiskScore: number }> = {
-  'acc-alice': { id: 'acc-alice', owner: 'alice', name: "Alice's account", balance: 1200, internalRiskScore: 3 },
+const accounts: Record<
+  string,
+  { id: string; owner: string; name: string; balance: number; internalRiskScore: number }
+> = {
+  'acc-alice': {
+    id: 'acc-alice',
+    owner: 'alice',
+    name: "Alice's account",
+    balance: 1200,
+    internalRiskScore: 3,
+  },
   'acc-bob': { id: 'acc-bob', owner: 'bob', name: "Bob's account", balance: 87, internalRiskScore: 9 },
 };
 
@@ -38,7 +47,13 @@ export function createDemoUpstream(): Server {
     const body = await readBody(req);
     if (path === '/health') return send(res, 200, { status: 'ok' });
     if (path.startsWith('/echo')) {
-      return send(res, 200, { method: req.method, path, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
+      return send(res, 200, {
+        method: req.method,
+        path,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body,
+      });
     }
     const account = /^\/accounts\/([^/]+)$/.exec(path);
     if (account) {
@@ -62,7 +77,9 @@ export function createDemoUpstream(): Server {
     }
     if (path === '/boom') {
       res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end('Error: database exploded\n    at Query.run (/srv/app/db.js:42:13)\n    at /srv/app/routes.js:7:5');
+      res.end(
+        'Error: database exploded\n    at Query.run (/srv/app/db.js:42:13)\n    at /srv/app/routes.js:7:5',
+      );
       return;
     }
     send(res, 404, { error: 'not found' });

@@ -13,7 +13,8 @@ export interface NormalizedTarget {
 }
 
 const UNRESERVED = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~') UNRESERVED[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~')
+  UNRESERVED[c.charCodeAt(0)] = 1;
 
 /** Characters allowed verbatim in a path (RFC 3986 pchar + `/`), excluding `%` handled separately. */
 const PATH_CHAR = new Uint8Array(128);
@@ -126,7 +127,7 @@ function removeDotSegments(path: string): string {
   let trailingSlash = false;
   for (let i = 1; i <= last; i++) {
     const segment = segments[i] as string;
-    if (segment === '' ) {
+    if (segment === '') {
       if (i === last) trailingSlash = true;
       continue;
     }

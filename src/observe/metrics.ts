@@ -12,7 +12,8 @@ export class Metrics {
   private readonly extra = new Map<string, unknown>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
     this.requests = new Counter({
       name: 'portcullis_requests_total',
       help: 'Requests handled, by route, method and status',

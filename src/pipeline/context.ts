@@ -35,7 +35,14 @@ export interface RequestContext {
   /** Set by authentication. */
   identity: Identity | undefined;
   /** Set by OpenAPI matching: the operation this request maps to. */
-  operation: { readonly operationId?: string; readonly method: string; readonly pathTemplate: string; readonly [k: string]: unknown } | undefined;
+  operation:
+    | {
+        readonly operationId?: string;
+        readonly method: string;
+        readonly pathTemplate: string;
+        readonly [k: string]: unknown;
+      }
+    | undefined;
   /** Lazily read request body; reading is opt-in per stage. */
   readonly body: RequestBody;
   /** Headers to add/replace on the upstream request (lower-case names). */

@@ -95,9 +95,11 @@ export class LazyRequestBody implements RequestBody {
     if (this.declaredLength !== undefined && this.declaredLength > max) {
       return Promise.reject(new GatewayError('payload_too_large', { reason: 'declared_length_over_limit' }));
     }
-    this.pending ??= readAll(this.stream, max, () => new GatewayError('payload_too_large', { reason: 'body_over_limit' })).then(
-      (b) => (this.buffer = b),
-    );
+    this.pending ??= readAll(
+      this.stream,
+      max,
+      () => new GatewayError('payload_too_large', { reason: 'body_over_limit' }),
+    ).then((b) => (this.buffer = b));
     return this.pending;
   }
 

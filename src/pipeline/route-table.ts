@@ -50,7 +50,10 @@ export async function buildRouteTable(loaded: LoadedConfig, services: Services):
   try {
     for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
       try {
-        upstreams.set(name, new Upstream(name, upstreamConfig, resolvePath, services.logger, services.metrics));
+        upstreams.set(
+          name,
+          new Upstream(name, upstreamConfig, resolvePath, services.logger, services.metrics),
+        );
       } catch (error) {
         issues.push(located(`/upstreams/${name}`, `cannot set up upstream: ${(error as Error).message}`));
       }
@@ -61,16 +64,31 @@ export async function buildRouteTable(loaded: LoadedConfig, services: Services):
     for (let index = 0; index < config.routes.length; index++) {
       const route = config.routes[index]!;
       const pointer = `/routes/${index}`;
-      if (names.has(route.name)) issues.push(located(`${pointer}/name`, `duplicate route name "${route.name}"`));
+      if (names.has(route.name))
+        issues.push(located(`${pointer}/name`, `duplicate route name "${route.name}"`));
       names.add(route.name);
       const upstream = route.upstream === undefined ? undefined : upstreams.get(route.upstream);
       if (route.upstream !== undefined && upstream === undefined) {
         issues.push(
-          located(`${pointer}/upstream`, `unknown upstream "${route.upstream}"; expected one of: ${[...upstreams.keys()].join(', ') || '(none defined)'}`),
+          located(
+            `${pointer}/upstream`,
+            `unknown upstream "${route.upstream}"; expected one of: ${[...upstreams.keys()].join(', ') || '(none defined)'}`,
+          ),
         );
       }
       try {
-        const stages = await buildStages(definitions, route, index, pointer, loaded, services, memo, resolvePath, warnings, located);
+        const stages = await buildStages(
+          definitions,
+          route,
+          index,
+          pointer,
+          loaded,
+          services,
+          memo,
+          resolvePath,
+          warnings,
+          located,
+        );
         routes.push(compileRoute(route, index, stages, upstream, pointer, located, issues));
       } catch (error) {
         if (error instanceof ConfigError) issues.push(...error.issues);
@@ -82,13 +100,35 @@ export async function buildRouteTable(loaded: LoadedConfig, services: Services):
     let router: Router<CompiledRoute>;
     try {
       router = new Router(
-        routes.map((r) => ({ value: r, hosts: r.config.match.hosts, methods: r.config.match.methods, path: r.config.match.path, pathPrefix: r.config.match.pathPrefix })),
-        { caseInsensitive: (config.paths as { caseInsensitiveRouting?: boolean } | undefined)?.caseInsensitiveRouting === true },
+        routes.map((r) => ({
+          value: r,
+          hosts: r.config.match.hosts,
+          methods: r.config.match.methods,
+          path: r.config.match.path,
+          pathPrefix: r.config.match.pathPrefix,
+        })),
+        {
+          caseInsensitive:
+            (config.paths as { caseInsensitiveRouting?: boolean } | undefined)?.caseInsensitiveRouting ===
+            true,
+        },
       );
     } catch (error) {
       throw new ConfigError(file, [{ pointer: '/routes', message: (error as Error).message }]);
     }
-    const unmatchedStages = await buildStages(definitions, UNMATCHED_ROUTE, -1, '/routes', loaded, services, memo, resolvePath, [], located, 'log');
+    const unmatchedStages = await buildStages(
+      definitions,
+      UNMATCHED_ROUTE,
+      -1,
+      '/routes',
+      loaded,
+      services,
+      memo,
+      resolvePath,
+      [],
+      located,
+      'log',
+    );
     const unmatched: CompiledRoute = {
       name: '-',
       index: -1,
@@ -186,7 +226,12 @@ function compileRoute(
   if (strip !== undefined) {
     const prefix = route.match.pathPrefix ?? route.match.path;
     if (prefix === undefined || !(prefix === strip || prefix.startsWith(strip + '/') || strip === '')) {
-      issues.push(located(`${pointer}/stripPrefix`, `stripPrefix "${route.stripPrefix}" must be a prefix of the route's match path`));
+      issues.push(
+        located(
+          `${pointer}/stripPrefix`,
+          `stripPrefix "${route.stripPrefix}" must be a prefix of the route's match path`,
+        ),
+      );
     }
   }
   const rewritePath =
@@ -194,7 +239,8 @@ function compileRoute(
       ? (p: string) => p
       : (p: string) => {
           let rest = p;
-          if (strip !== undefined && (p === strip || p.startsWith(strip + '/'))) rest = p.slice(strip.length) || '/';
+          if (strip !== undefined && (p === strip || p.startsWith(strip + '/')))
+            rest = p.slice(strip.length) || '/';
           return add + rest;
         };
   const hostHeader =

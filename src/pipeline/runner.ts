@@ -104,7 +104,9 @@ export class Runner {
     const clientIp = this.options.trustedProxies.clientAddress(peer, headers['x-forwarded-for']);
     const encrypted = (socket as TLSSocket).encrypted === true;
     const protocol: 'http' | 'https' =
-      encrypted || (this.options.trustedProxies.trusts(peer) && headers['x-forwarded-proto'] === 'https') ? 'https' : 'http';
+      encrypted || (this.options.trustedProxies.trusts(peer) && headers['x-forwarded-proto'] === 'https')
+        ? 'https'
+        : 'http';
     const incomingId = headers['x-request-id'];
     const id = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
 
@@ -144,7 +146,10 @@ export class Runner {
       const url = req.url ?? '/';
       if (url.length > this.options.maxUrlLength) throw new GatewayError('uri_too_long');
       const te = headers['transfer-encoding'];
-      if (te !== undefined && (headers['content-length'] !== undefined || te.trim().toLowerCase() !== 'chunked')) {
+      if (
+        te !== undefined &&
+        (headers['content-length'] !== undefined || te.trim().toLowerCase() !== 'chunked')
+      ) {
         throw new GatewayError('bad_framing', { reason: 'transfer_encoding_not_plain_chunked' });
       }
       const { path, query } = normalizeTarget(url, this.options.normalize);
@@ -152,8 +157,26 @@ export class Runner {
       const method = req.method ?? 'GET';
       const lookup = table.router.lookup(host, method, path);
       const route = lookup.kind === 'match' ? lookup.value : table.unmatched;
-      const body = new LazyRequestBody(req, headers['content-length'], te !== undefined, headers['content-type'], this.options.maxBodyBytes);
-      ctx = new Context(id, startNs, req, path, query, host, clientIp, protocol, encrypted ? (socket as TLSSocket) : undefined, route, body);
+      const body = new LazyRequestBody(
+        req,
+        headers['content-length'],
+        te !== undefined,
+        headers['content-type'],
+        this.options.maxBodyBytes,
+      );
+      ctx = new Context(
+        id,
+        startNs,
+        req,
+        path,
+        query,
+        host,
+        clientIp,
+        protocol,
+        encrypted ? (socket as TLSSocket) : undefined,
+        route,
+        body,
+      );
       if (lookup.kind === 'method_not_allowed') {
         throw new GatewayError('method_not_allowed', { headers: { allow: lookup.allow.join(', ') } });
       }
@@ -171,11 +194,30 @@ export class Runner {
     }
   };
 
-  private bareContext(id: string, startNs: bigint, req: Req, clientIp: string, protocol: 'http' | 'https', table: RouteTable): Context {
+  private bareContext(
+    id: string,
+    startNs: bigint,
+    req: Req,
+    clientIp: string,
+    protocol: 'http' | 'https',
+    table: RouteTable,
+  ): Context {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const body = new LazyRequestBody(req, undefined, false, undefined, 0);
-    return new Context(id, startNs, req, q === -1 ? url : url.slice(0, q), '', hostOf(req.headers), clientIp, protocol, undefined, table.unmatched, body);
+    return new Context(
+      id,
+      startNs,
+      req,
+      q === -1 ? url : url.slice(0, q),
+      '',
+      hostOf(req.headers),
+      clientIp,
+      protocol,
+      undefined,
+      table.unmatched,
+      body,
+    );
   }
 
   /** Runs access stages from `index`, synchronously while they stay synchronous. */
@@ -217,7 +259,12 @@ export class Runner {
     const req = ctx.req;
     const headers = endToEndRequestHeaders(req.headers, ctx.dropHeaders.size ? ctx.dropHeaders : EMPTY_DROP);
     const hostHeader = ctx.route.hostHeader;
-    headers.host = hostHeader === 'preserve' ? (req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? upstream.hostHeader) : hostHeader === 'upstream' ? upstream.hostHeader : hostHeader.value;
+    headers.host =
+      hostHeader === 'preserve'
+        ? (req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? upstream.hostHeader)
+        : hostHeader === 'upstream'
+          ? upstream.hostHeader
+          : hostHeader.value;
     this.addForwarding(ctx, headers);
     for (const name in ctx.upstreamHeaders) headers[name] = ctx.upstreamHeaders[name]!;
     const body = ctx.body.forwardable();
@@ -236,10 +283,17 @@ export class Runner {
     ctx.upstreamStartNs = process.hrtime.bigint();
     let upstreamResponse: UpstreamResponse;
     try {
-      upstreamResponse = await upstream.send({ method: ctx.method, path, headers, body, signal: controller.signal });
+      upstreamResponse = await upstream.send({
+        method: ctx.method,
+        path,
+        headers,
+        body,
+        signal: controller.signal,
+      });
     } catch (error) {
       ctx.upstreamEndNs = process.hrtime.bigint();
-      if (controller.signal.aborted && !(error instanceof GatewayError && error.code === 'upstream_timeout')) return;
+      if (controller.signal.aborted && !(error instanceof GatewayError && error.code === 'upstream_timeout'))
+        return;
       this.fail(ctx, res, error);
       return;
     }
@@ -275,23 +329,33 @@ export class Runner {
     if (mode === 'none') return;
     if (mode === 'x-forwarded' || mode === 'both') {
       const prior = trusted ? ctx.req.headers['x-forwarded-for'] : undefined;
-      headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
+      headers['x-forwarded-for'] = prior
+        ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}`
+        : peer;
       headers['x-forwarded-proto'] = ctx.protocol;
-      const rawHost = ctx.req.headers.host ?? (ctx.req.headers[':authority'] as string | undefined) ?? ctx.host;
+      const rawHost =
+        ctx.req.headers.host ?? (ctx.req.headers[':authority'] as string | undefined) ?? ctx.host;
       headers['x-forwarded-host'] = rawHost;
     }
     if (mode === 'forwarded' || mode === 'both') {
       const forNode = peer.includes(':') ? `"[${peer}]"` : peer;
-      const rawHost = ctx.req.headers.host ?? (ctx.req.headers[':authority'] as string | undefined) ?? ctx.host;
+      const rawHost =
+        ctx.req.headers.host ?? (ctx.req.headers[':authority'] as string | undefined) ?? ctx.host;
       const element = `for=${forNode};proto=${ctx.protocol};host="${rawHost.replace(/["\\]/g, '')}"`;
       const prior = trusted ? ctx.req.headers.forwarded : undefined;
       headers.forwarded = prior ? `${prior}, ${element}` : element;
     }
   }
 
-  private writeHead(ctx: Context, res: Res, status: number, headers: Record<string, string | string[]>): void {
+  private writeHead(
+    ctx: Context,
+    res: Res,
+    status: number,
+    headers: Record<string, string | string[]>,
+  ): void {
     for (const name in ctx.responseHeaders) headers[name] = ctx.responseHeaders[name]!;
-    if (this.options.secureHeaders && ctx.protocol === 'https') Object.assign(headers, this.options.secureHeaders);
+    if (this.options.secureHeaders && ctx.protocol === 'https')
+      Object.assign(headers, this.options.secureHeaders);
     headers['x-request-id'] = ctx.id;
     const length = headers['content-length'];
     if (length !== undefined) ctx.bytesOut = Number(length);
@@ -307,9 +371,16 @@ export class Runner {
     });
   }
 
-  private async runResponseStages(ctx: Context, res: Res, upstream: UpstreamResponse | undefined, local?: GatewayError): Promise<void> {
+  private async runResponseStages(
+    ctx: Context,
+    res: Res,
+    upstream: UpstreamResponse | undefined,
+    local?: GatewayError,
+  ): Promise<void> {
     const rendered = local ? renderProblem(local, ctx.id) : undefined;
-    const headers: Record<string, string | string[]> = rendered ? { ...rendered.headers } : endToEndResponseHeaders(upstream!.headers);
+    const headers: Record<string, string | string[]> = rendered
+      ? { ...rendered.headers }
+      : endToEndResponseHeaders(upstream!.headers);
     let replaced: Buffer | undefined = rendered ? Buffer.from(rendered.body) : undefined;
     let read: Promise<Buffer> | undefined;
     const maxBuffer = this.options.maxResponseBufferBytes;
@@ -323,9 +394,11 @@ export class Runner {
       parsed: new Map(),
       read(limit: number) {
         if (replaced) return Promise.resolve(replaced);
-        read ??= readAll(upstream!.body, Math.min(limit, maxBuffer), () => new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' })).then(
-          (b) => (replaced = b),
-        );
+        read ??= readAll(
+          upstream!.body,
+          Math.min(limit, maxBuffer),
+          () => new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' }),
+        ).then((b) => (replaced = b));
         return read;
       },
       replace(body: Buffer | string) {
@@ -370,7 +443,12 @@ export class Runner {
 
   private reply(ctx: Context, res: Res, reply: LocalReply): void {
     const headers: Record<string, string | string[]> = { ...reply.headers };
-    const body = reply.body === undefined ? undefined : typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+    const body =
+      reply.body === undefined
+        ? undefined
+        : typeof reply.body === 'string'
+          ? Buffer.from(reply.body)
+          : reply.body;
     if (body) headers['content-length'] = String(body.length);
     this.writeHead(ctx, res, reply.status, headers);
     if (body) res.end(body);
@@ -379,12 +457,16 @@ export class Runner {
 
   /** Turns a thrown value into a problem+json answer; logs internals, never sends them. */
   fail(ctx: Context, res: Res, error: unknown, stage?: string, fromResponsePhase = false): void {
-    const gatewayError = error instanceof GatewayError ? error : new GatewayError('internal_error', { cause: error });
+    const gatewayError =
+      error instanceof GatewayError ? error : new GatewayError('internal_error', { cause: error });
     ctx.errorCode = gatewayError.code;
     if (gatewayError.reason && ctx.logFields.reason === undefined) ctx.logFields.reason = gatewayError.reason;
     if (stage) this.services.metrics.denials.inc({ stage, code: gatewayError.code });
     if (!(error instanceof GatewayError) || gatewayError.code === 'internal_error') {
-      this.services.logger.error({ err: error, requestId: ctx.id, route: ctx.route.name, stage }, 'internal error while handling a request');
+      this.services.logger.error(
+        { err: error, requestId: ctx.id, route: ctx.route.name, stage },
+        'internal error while handling a request',
+      );
     }
     if (res.headersSent) {
       res.destroy();
@@ -402,7 +484,10 @@ export class Runner {
       res.destroy();
       return;
     }
-    const headers: Record<string, string | string[]> = { ...rendered.headers, 'content-length': String(Buffer.byteLength(rendered.body)) };
+    const headers: Record<string, string | string[]> = {
+      ...rendered.headers,
+      'content-length': String(Buffer.byteLength(rendered.body)),
+    };
     this.writeHead(ctx, res, rendered.status, headers);
     if (ctx.method === 'HEAD') res.end();
     else res.end(rendered.body);

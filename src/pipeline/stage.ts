@@ -68,7 +68,10 @@ interface StageDefinitionBase<TConfig> {
 
 export interface AccessStageDefinition<TConfig = unknown> extends StageDefinitionBase<TConfig> {
   readonly phase: 'access';
-  build(config: TConfig | undefined, build: BuildContext): AccessStage | undefined | Promise<AccessStage | undefined>;
+  build(
+    config: TConfig | undefined,
+    build: BuildContext,
+  ): AccessStage | undefined | Promise<AccessStage | undefined>;
 }
 export interface ResponseStageDefinition<TConfig = unknown> extends StageDefinitionBase<TConfig> {
   readonly phase: 'response';
@@ -79,13 +82,14 @@ export interface ResponseStageDefinition<TConfig = unknown> extends StageDefinit
 }
 export interface LogStageDefinition<TConfig = unknown> extends StageDefinitionBase<TConfig> {
   readonly phase: 'log';
-  build(config: TConfig | undefined, build: BuildContext): LogStage | undefined | Promise<LogStage | undefined>;
+  build(
+    config: TConfig | undefined,
+    build: BuildContext,
+  ): LogStage | undefined | Promise<LogStage | undefined>;
 }
 
 export type StageDefinition<TConfig = unknown> =
-  | AccessStageDefinition<TConfig>
-  | ResponseStageDefinition<TConfig>
-  | LogStageDefinition<TConfig>;
+  AccessStageDefinition<TConfig> | ResponseStageDefinition<TConfig> | LogStageDefinition<TConfig>;
 
 /** Helper for typed definitions: `export default defineStage({...})`. */
 export function defineStage<TConfig>(definition: StageDefinition<TConfig>): StageDefinition<TConfig> {

@@ -57,7 +57,9 @@ export class Upstream {
     this.hostHeader = new URL(config.targets[0]!.url).host;
     this.balance = config.balance ?? 'round_robin';
     const cb = config.circuitBreaker;
-    this.breaker = cb ? new CircuitBreaker(cb.failureThreshold ?? 5, cb.resetMs ?? 10_000, cb.halfOpenRequests ?? 1) : undefined;
+    this.breaker = cb
+      ? new CircuitBreaker(cb.failureThreshold ?? 5, cb.resetMs ?? 10_000, cb.halfOpenRequests ?? 1)
+      : undefined;
     this.budget = new RetryBudget(config.retries?.budgetPercent ?? 20);
     this.attempts = config.retries?.attempts ?? 1;
     this.retryStatus = new Set(config.retries?.onStatus ?? [502, 503, 504]);
@@ -97,8 +99,14 @@ export class Upstream {
         }
         if (this.closed) return;
         if (target.recordCheck(ok, hc.healthyThreshold ?? 2, hc.unhealthyThreshold ?? 2)) {
-          this.metrics.upstreamHealthy.set({ upstream: this.name, target: target.origin }, target.healthy ? 1 : 0);
-          this.logger.warn({ upstream: this.name, target: target.origin, healthy: target.healthy }, 'upstream target health changed');
+          this.metrics.upstreamHealthy.set(
+            { upstream: this.name, target: target.origin },
+            target.healthy ? 1 : 0,
+          );
+          this.logger.warn(
+            { upstream: this.name, target: target.origin, healthy: target.healthy },
+            'upstream target health changed',
+          );
         }
       }),
     );
@@ -111,7 +119,8 @@ export class Upstream {
   private pick(now: number, exclude: Target | undefined): Target | undefined {
     const found = this.pickAvailable(now, exclude);
     if (found) return found;
-    if (this.targets.some((t) => t.healthy && t.ejectedUntil > now)) return this.pickAvailable(Number.POSITIVE_INFINITY, exclude);
+    if (this.targets.some((t) => t.healthy && t.ejectedUntil > now))
+      return this.pickAvailable(Number.POSITIVE_INFINITY, exclude);
     return undefined;
   }
 
@@ -146,13 +155,19 @@ export class Upstream {
     this.budget.onRequest();
     const replayable = !(request.body !== undefined && !Buffer.isBuffer(request.body));
     const canRetry = replayable && IDEMPOTENT.has(request.method) && this.attempts > 0;
-    const signal = this.totalMs > 0 ? combineSignals(request.signal, AbortSignal.timeout(this.totalMs)) : request.signal;
+    const signal =
+      this.totalMs > 0 ? combineSignals(request.signal, AbortSignal.timeout(this.totalMs)) : request.signal;
     let previous: Target | undefined;
     for (let attempt = 0; ; attempt++) {
       const now = Date.now();
-      if (this.breaker && !this.breaker.allow(now)) throw new GatewayError('circuit_open', { headers: { 'retry-after': '5' }, reason: 'circuit_open' });
+      if (this.breaker && !this.breaker.allow(now))
+        throw new GatewayError('circuit_open', { headers: { 'retry-after': '5' }, reason: 'circuit_open' });
       const target = this.pick(now, previous);
-      if (!target) throw new GatewayError('no_healthy_upstream', { headers: { 'retry-after': '5' }, reason: 'no_healthy_target' });
+      if (!target)
+        throw new GatewayError('no_healthy_upstream', {
+          headers: { 'retry-after': '5' },
+          reason: 'no_healthy_target',
+        });
       previous = target;
       target.inFlight++;
       let released = false;
@@ -187,7 +202,13 @@ export class Upstream {
       } catch (error) {
         release(false);
         const mapped = mapUpstreamError(error, signal);
-        if (canRetry && attempt < this.attempts && mapped.code === 'upstream_unavailable' && this.budget.tryRetry()) continue;
+        if (
+          canRetry &&
+          attempt < this.attempts &&
+          mapped.code === 'upstream_unavailable' &&
+          this.budget.tryRetry()
+        )
+          continue;
         throw mapped;
       }
     }
@@ -204,7 +225,10 @@ export class Upstream {
     if (target.consecutiveFailures >= this.ejectAfter && target.ejectedUntil <= Date.now()) {
       target.ejectedUntil = Date.now() + this.ejectionMs;
       target.consecutiveFailures = 0;
-      this.logger.warn({ upstream: this.name, target: target.origin, ejectionMs: this.ejectionMs }, 'upstream target ejected');
+      this.logger.warn(
+        { upstream: this.name, target: target.origin, ejectionMs: this.ejectionMs },
+        'upstream target ejected',
+      );
     }
   }
 
@@ -230,7 +254,10 @@ export function mapUpstreamError(error: unknown, signal: AbortSignal | undefined
   ) {
     return new GatewayError('upstream_timeout', { reason: (error as Error).name, cause: error });
   }
-  if (error instanceof undiciErrors.ResponseExceededMaxSizeError || error instanceof undiciErrors.HTTPParserError) {
+  if (
+    error instanceof undiciErrors.ResponseExceededMaxSizeError ||
+    error instanceof undiciErrors.HTTPParserError
+  ) {
     return new GatewayError('upstream_bad_response', { reason: (error as Error).name, cause: error });
   }
   return new GatewayError('upstream_unavailable', {

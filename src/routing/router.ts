@@ -87,7 +87,11 @@ export class Router<T> {
     }
   }
 
-  private candidate(spec: RouteMatcherSpec<T>, methods: ReadonlySet<string> | undefined, order: number): Candidate<T> {
+  private candidate(
+    spec: RouteMatcherSpec<T>,
+    methods: ReadonlySet<string> | undefined,
+    order: number,
+  ): Candidate<T> {
     const fold = (p: string) => (this.options.caseInsensitive ? p.toLowerCase() : p);
     if (spec.path !== undefined) {
       const path = fold(trimSlash(spec.path));
@@ -134,7 +138,8 @@ export class Router<T> {
   ): RouteLookup<T> | undefined {
     const path = trimSlash(this.options.caseInsensitive ? rawPath.toLowerCase() : rawPath);
     const accepts = (c: Candidate<T>) => {
-      if (c.methods === undefined || c.methods.has(method) || (method === 'HEAD' && c.methods.has('GET'))) return true;
+      if (c.methods === undefined || c.methods.has(method) || (method === 'HEAD' && c.methods.has('GET')))
+        return true;
       for (const m of c.methods) allow.add(m);
       return false;
     };
@@ -148,7 +153,8 @@ export class Router<T> {
       for (const c of table.templates) {
         const params = c.template!.match(folded);
         if (params && accepts(c)) {
-          if (this.options.caseInsensitive) return { kind: 'match', value: c.value, params: c.template!.match(parts) ?? params };
+          if (this.options.caseInsensitive)
+            return { kind: 'match', value: c.value, params: c.template!.match(parts) ?? params };
           return { kind: 'match', value: c.value, params };
         }
       }

@@ -1,6 +1,16 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import {
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+} from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import type { ListenerConfig, ServerLimitsConfig } from '../config/types.js';
@@ -9,7 +19,10 @@ import type { Logger } from '../observe/logger.js';
 import { normalizeAddress } from '../proxy/client-address.js';
 import { TlsContexts } from './tls.js';
 
-export type RequestHandler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;
+export type RequestHandler = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => void;
 
 export interface Listener {
   readonly name: string;
@@ -70,7 +83,12 @@ function clientErrorCode(error: NodeJS.ErrnoException): ErrorCode {
 }
 
 /** Applies connection caps (total and per client IP) and parser errors as problem answers. */
-function harden(server: HttpServer | Http2SecureServer, limits: Limits, logger: Logger, name: string): Set<Socket> {
+function harden(
+  server: HttpServer | Http2SecureServer,
+  limits: Limits,
+  logger: Logger,
+  name: string,
+): Set<Socket> {
   const sockets = new Set<Socket>();
   const perIp = new Map<string, number>();
   server.maxConnections = limits.maxConnections;
@@ -127,7 +145,9 @@ export async function createListener(
   const redirect = config.redirectToHttps;
   const effectiveHandler: RequestHandler = redirect
     ? (req, res) => {
-        const host = (req.headers.host ?? 'localhost').replace(/:\d+$/, '').replace(/[^A-Za-z0-9.\-[\]:]/g, '');
+        const host = (req.headers.host ?? 'localhost')
+          .replace(/:\d+$/, '')
+          .replace(/[^A-Za-z0-9.\-[\]:]/g, '');
         const port = redirect.port === 443 ? '' : `:${redirect.port}`;
         const url = (req.url ?? '/').startsWith('/') ? (req.url ?? '/') : '/';
         res.writeHead(308, { location: `https://${host}${port}${url}`, 'content-length': '0' });
@@ -144,7 +164,10 @@ export async function createListener(
         maxHeaderListPairs: limits.maxHeaderCount,
         maxSessionInvalidFrames: 100,
         maxSessionRejectedStreams: 100,
-        settings: { maxConcurrentStreams: limits.http2MaxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
+        settings: {
+          maxConcurrentStreams: limits.http2MaxConcurrentStreams,
+          maxHeaderListSize: limits.maxHeaderBytes,
+        },
         ALPNProtocols: ['h2', 'http/1.1'],
       } as Parameters<typeof createSecureServer>[0]);
       server.on('request', effectiveHandler);
@@ -153,18 +176,26 @@ export async function createListener(
         session.setTimeout(limits.keepAliveTimeoutMs * 12, () => session.close());
       });
     } else {
-      server = createHttpsServer({ ...tlsOptions, ...httpOptions }, effectiveHandler as (req: IncomingMessage, res: ServerResponse) => void);
+      server = createHttpsServer(
+        { ...tlsOptions, ...httpOptions },
+        effectiveHandler as (req: IncomingMessage, res: ServerResponse) => void,
+      );
       server.maxHeadersCount = limits.maxHeaderCount;
     }
     const tlsServer = server;
-    tls.watch((options) => (tlsServer as unknown as { setSecureContext(o: TlsOptions): void }).setSecureContext(options));
+    tls.watch((options) =>
+      (tlsServer as unknown as { setSecureContext(o: TlsOptions): void }).setSecureContext(options),
+    );
   } else {
-    server = createHttpServer(httpOptions, effectiveHandler as (req: IncomingMessage, res: ServerResponse) => void);
+    server = createHttpServer(
+      httpOptions,
+      effectiveHandler as (req: IncomingMessage, res: ServerResponse) => void,
+    );
     server.maxHeadersCount = limits.maxHeaderCount;
   }
   const sockets = harden(server, limits, logger, name);
-  const sessions = new Set<import('node:http2').ServerHttp2Session>();
-  server.on('session', (session: import('node:http2').ServerHttp2Session) => {
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });

@@ -1,5 +1,10 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { createSecureContext, type SecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls';
+import {
+  createSecureContext,
+  type SecureContext,
+  type SecureContextOptions,
+  type TlsOptions,
+} from 'node:tls';
 import { generate } from 'selfsigned';
 import type { ListenerTlsConfig } from '../config/types.js';
 import type { Logger } from '../observe/logger.js';
@@ -25,25 +30,28 @@ interface CertPair {
 
 /** Generates a self-signed certificate for local development (never for production). */
 export async function generateDevCertificate(): Promise<{ cert: string; key: string }> {
-  const pems = await generate([{ name: 'commonName', value: 'Portcullis DEVELOPMENT certificate (localhost)' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    notAfterDate: new Date(Date.now() + 30 * 24 * 3600 * 1000),
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
-        ],
-      },
-    ],
-  });
+  const pems = await generate(
+    [{ name: 'commonName', value: 'Portcullis DEVELOPMENT certificate (localhost)' }],
+    {
+      keyType: 'ec',
+      curve: 'P-256',
+      notAfterDate: new Date(Date.now() + 30 * 24 * 3600 * 1000),
+      algorithm: 'sha256',
+      extensions: [
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+            { type: 7, ip: '::1' },
+          ],
+        },
+      ],
+    },
+  );
   return { cert: pems.cert, key: pems.private };
 }
 
@@ -64,13 +72,19 @@ export class TlsContexts {
     private readonly logger: Logger,
   ) {}
 
-  static async create(config: ListenerTlsConfig, resolvePath: (p: string) => string, logger: Logger): Promise<TlsContexts> {
+  static async create(
+    config: ListenerTlsConfig,
+    resolvePath: (p: string) => string,
+    logger: Logger,
+  ): Promise<TlsContexts> {
     const contexts = new TlsContexts(config, resolvePath, logger);
     let pairs: CertPair[];
     if (config.certificates?.length) pairs = contexts.readPairs();
     else if (config.devCertificate !== false) {
       const dev = await generateDevCertificate();
-      logger.warn('no TLS certificate configured: serving a self-signed DEVELOPMENT certificate (not for production)');
+      logger.warn(
+        'no TLS certificate configured: serving a self-signed DEVELOPMENT certificate (not for production)',
+      );
       pairs = [{ cert: dev.cert, key: dev.key, serverNames: [] }];
     } else throw new TypeError('a TLS listener needs `certificates` (or `devCertificate: true`)');
     contexts.install(pairs);
@@ -156,7 +170,10 @@ export class TlsContexts {
           onReload(this.serverOptions);
           this.logger.info({ files }, 'TLS certificates reloaded');
         } catch (error) {
-          this.logger.error({ err: error }, 'TLS certificate reload failed; keeping the previous certificates');
+          this.logger.error(
+            { err: error },
+            'TLS certificate reload failed; keeping the previous certificates',
+          );
         }
       }, 200);
       timer.unref();

@@ -51,12 +51,18 @@ describe('config loading', () => {
   });
 
   test('JSON works too', async () => {
-    const loaded = await load('ok.json', JSON.stringify({ version: 1, listeners: [{ port: 0 }], upstreams: {}, routes: [] }));
+    const loaded = await load(
+      'ok.json',
+      JSON.stringify({ version: 1, listeners: [{ port: 0 }], upstreams: {}, routes: [] }),
+    );
     assert.equal(loaded.config.version, 1);
   });
 
   test('an unknown key names the file, line, column and JSON pointer', async () => {
-    const error = await issuesOf('unknown.yaml', base.replace('    public: true', '    public: true\n    upstreem: u'));
+    const error = await issuesOf(
+      'unknown.yaml',
+      base.replace('    public: true', '    public: true\n    upstreem: u'),
+    );
     const issue = error.issues.find((i) => i.pointer === '/routes/0/upstreem');
     assert.ok(issue, JSON.stringify(error.issues));
     assert.equal(issue.line, 13);
@@ -66,12 +72,18 @@ describe('config loading', () => {
 
   test('a wrong type says what was expected', async () => {
     const error = await issuesOf('type.yaml', base.replace('  - port: 0', '  - port: eighty'));
-    assert.ok(error.issues.some((i) => i.pointer === '/listeners/0/port' && /expected integer/.test(i.message) && i.line === 3));
+    assert.ok(
+      error.issues.some(
+        (i) => i.pointer === '/listeners/0/port' && /expected integer/.test(i.message) && i.line === 3,
+      ),
+    );
   });
 
   test('a missing required property is reported at its parent', async () => {
     const error = await issuesOf('missing.yaml', base.replace('version: 1\n', ''));
-    assert.ok(error.issues.some((i) => i.pointer === '' && /missing required property "version"/.test(i.message)));
+    assert.ok(
+      error.issues.some((i) => i.pointer === '' && /missing required property "version"/.test(i.message)),
+    );
   });
 
   test('YAML syntax errors carry a line', async () => {
@@ -87,15 +99,24 @@ describe('config loading', () => {
 
   test('${env:NAME}, defaults and ${file:path} are interpolated', async () => {
     await writeFile(join(dir, 'token.txt'), 'from-a-file\n');
-    const text = base.replace('http://127.0.0.1:9', 'http://${env:UP_HOST}:${env:UP_PORT:-9}') + 'admin:\n  token: ${file:token.txt}\n';
+    const text =
+      base.replace('http://127.0.0.1:9', 'http://${env:UP_HOST}:${env:UP_PORT:-9}') +
+      'admin:\n  token: ${file:token.txt}\n';
     const loaded = await load('interp.yaml', text, { UP_HOST: '127.0.0.2' });
     assert.equal(loaded.config.upstreams.u!.targets[0]!.url, 'http://127.0.0.2:9');
     assert.equal(loaded.config.admin!.token, 'from-a-file');
   });
 
   test('a missing environment variable is an error at its pointer', async () => {
-    const error = await issuesOf('env.yaml', base.replace('http://127.0.0.1:9', 'http://${env:NOPE_NOT_SET}'));
-    assert.ok(error.issues.some((i) => i.pointer === '/upstreams/u/targets/0/url' && /NOPE_NOT_SET is not set/.test(i.message)));
+    const error = await issuesOf(
+      'env.yaml',
+      base.replace('http://127.0.0.1:9', 'http://${env:NOPE_NOT_SET}'),
+    );
+    assert.ok(
+      error.issues.some(
+        (i) => i.pointer === '/upstreams/u/targets/0/url' && /NOPE_NOT_SET is not set/.test(i.message),
+      ),
+    );
   });
 
   test('a missing file reference is an error', async () => {
@@ -109,8 +130,18 @@ describe('config loading', () => {
     const { Metrics } = await import('../../src/observe/metrics.js');
     const loaded = await load('ref.yaml', base.replace('    upstream: u', '    upstream: nope'));
     await assert.rejects(
-      buildRouteTable(loaded, { logger: createLogger({ level: 'silent' }), metrics: new Metrics({ defaultMetrics: false }), shared: new Map(), onClose() {} }),
-      (error: unknown) => error instanceof ConfigError && error.issues.some((i) => i.pointer === '/routes/0/upstream' && /unknown upstream "nope"/.test(i.message) && i.line === 11),
+      buildRouteTable(loaded, {
+        logger: createLogger({ level: 'silent' }),
+        metrics: new Metrics({ defaultMetrics: false }),
+        shared: new Map(),
+        onClose() {},
+      }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.issues.some(
+          (i) =>
+            i.pointer === '/routes/0/upstream' && /unknown upstream "nope"/.test(i.message) && i.line === 11,
+        ),
     );
   });
 });

@@ -5,7 +5,9 @@ import { buildConfigSchema } from '../../src/config/schema.js';
 import { loadStageDefinitions } from '../../src/stages/registry.js';
 
 test('docs/config.schema.json is the schema the loader enforces (run `npm run schema` to refresh)', async () => {
-  const published = JSON.parse(readFileSync(new URL('../../docs/config.schema.json', import.meta.url), 'utf8')) as unknown;
+  const published = JSON.parse(
+    readFileSync(new URL('../../docs/config.schema.json', import.meta.url), 'utf8'),
+  ) as unknown;
   const current = JSON.parse(JSON.stringify(buildConfigSchema(await loadStageDefinitions()))) as unknown;
   assert.deepEqual(published, current);
 });

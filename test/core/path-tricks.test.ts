@@ -65,7 +65,10 @@ describe('path tricks cannot make routing and upstream disagree', () => {
     protectedUp = await startUpstream();
     publicUp = await startUpstream();
     gw = await startGateway({
-      upstreams: { protected: { targets: [{ url: protectedUp.url }] }, public: { targets: [{ url: publicUp.url }] } },
+      upstreams: {
+        protected: { targets: [{ url: protectedUp.url }] },
+        public: { targets: [{ url: publicUp.url }] },
+      },
       routes: [
         { name: 'admin', match: { pathPrefix: '/admin' }, upstream: 'protected', public: true },
         { name: 'rest', match: { pathPrefix: '/' }, upstream: 'public', public: true },
@@ -82,15 +85,22 @@ describe('path tricks cannot make routing and upstream disagree', () => {
     test(JSON.stringify(trick), async () => {
       const beforeProtected = protectedUp.requests.length;
       const beforePublic = publicUp.requests.length;
-      const raw = await rawRequest(gw.url, `GET ${trick} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n`);
+      const raw = await rawRequest(
+        gw.url,
+        `GET ${trick} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n`,
+      );
       const [status] = statuses(raw);
       assert.ok(status !== undefined, `no answer for ${trick}`);
       const newPublic = publicUp.requests.slice(beforePublic);
-      for (const r of newPublic) assert.ok(!looksLikeAdmin(r.url), `${trick} reached the public upstream as ${r.url}`);
+      for (const r of newPublic)
+        assert.ok(!looksLikeAdmin(r.url), `${trick} reached the public upstream as ${r.url}`);
       if (status === 200) {
         const newProtected = protectedUp.requests.slice(beforeProtected);
         if (newProtected.length) {
-          assert.ok(newProtected[0]!.url.startsWith('/admin'), `protected upstream got ${newProtected[0]!.url}`);
+          assert.ok(
+            newProtected[0]!.url.startsWith('/admin'),
+            `protected upstream got ${newProtected[0]!.url}`,
+          );
         }
       } else {
         assert.equal(status, 400, `${trick} answered ${status}`);
@@ -110,7 +120,10 @@ describe('path tricks cannot make routing and upstream disagree', () => {
       version: 1,
       listeners: [{ host: '127.0.0.1', port: 0 }],
       paths: { caseInsensitiveRouting: true },
-      upstreams: { protected: { targets: [{ url: protectedUp.url }] }, public: { targets: [{ url: publicUp.url }] } },
+      upstreams: {
+        protected: { targets: [{ url: protectedUp.url }] },
+        public: { targets: [{ url: publicUp.url }] },
+      },
       routes: [
         { name: 'admin', match: { pathPrefix: '/admin' }, upstream: 'protected', public: true },
         { name: 'rest', match: { pathPrefix: '/' }, upstream: 'public', public: true },

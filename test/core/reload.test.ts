@@ -33,11 +33,19 @@ describe('hot reload', () => {
   });
 
   test('an invalid config is rejected and the old one keeps serving', async () => {
-    const bad = configFor(first.url, { routes: [{ name: 'all', match: { pathPrefix: '/' }, upstream: 'missing', public: true }] });
-    await assert.rejects(gw.reload(bad), (e: unknown) => e instanceof ConfigError && /unknown upstream "missing"/.test(e.message));
+    const bad = configFor(first.url, {
+      routes: [{ name: 'all', match: { pathPrefix: '/' }, upstream: 'missing', public: true }],
+    });
+    await assert.rejects(
+      gw.reload(bad),
+      (e: unknown) => e instanceof ConfigError && /unknown upstream "missing"/.test(e.message),
+    );
     await assert.rejects(gw.reload('version: 1\nlisteners: [oops'), ConfigError);
     assert.equal(await (await fetch(`${gw.url}/x`)).text(), 'first');
-    assert.ok(gw.logs.some((l) => /reload rejected/.test(String(l.msg))), 'the rejection is logged');
+    assert.ok(
+      gw.logs.some((l) => /reload rejected/.test(String(l.msg))),
+      'the rejection is logged',
+    );
   });
 
   test('a valid config swaps atomically', async () => {

@@ -12,7 +12,8 @@ const attacks: Record<string, string> = {
     'POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n5c\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n0\r\n\r\n',
   'duplicate Content-Length with different values':
     'POST /api HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 39\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
-  'duplicate Content-Length, same value, comma form': 'POST /api HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\nhello',
+  'duplicate Content-Length, same value, comma form':
+    'POST /api HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\nhello',
   'Content-Length with a sign': 'POST /api HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello',
   'Content-Length not a number': 'POST /api HTTP/1.1\r\nHost: x\r\nContent-Length: 5x\r\n\r\nhello',
   'obfuscated TE: xchunked':
@@ -29,7 +30,8 @@ const attacks: Record<string, string> = {
     'POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
   'bare LF line endings in chunked body':
     'POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\n\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
-  'invalid chunk size': 'POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n',
+  'invalid chunk size':
+    'POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n',
   'NUL in header value': 'GET /api HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n',
   'missing Host': 'GET /api HTTP/1.1\r\n\r\n',
   'HTTP/1.0 with Transfer-Encoding':
@@ -57,7 +59,10 @@ describe('request smuggling is refused, never forwarded', () => {
       const codes = statuses(raw);
       assert.ok(codes.length >= 1, 'the gateway answered');
       assert.ok(codes[0]! >= 400 && codes[0]! < 500, `first answer is ${codes[0]}`);
-      assert.ok(!upstream.requests.some((r) => r.url.includes('smuggled')), 'smuggled request reached the upstream');
+      assert.ok(
+        !upstream.requests.some((r) => r.url.includes('smuggled')),
+        'smuggled request reached the upstream',
+      );
       assert.ok(!codes.slice(1).includes(200), 'no second request was answered');
     });
   }

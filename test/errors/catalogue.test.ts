@@ -17,7 +17,11 @@ test('every catalogue code is documented in docs/errors.md, and nothing else is'
 test('every documented section states the catalogue status', () => {
   for (const [code, spec] of Object.entries(ERROR_CATALOGUE)) {
     const section = doc.split(`## ${code}\n`)[1]?.split('\n## ')[0] ?? '';
-    assert.match(section, new RegExp(`Status ${spec.status}\\b`), `${code} section must say Status ${spec.status}`);
+    assert.match(
+      section,
+      new RegExp(`Status ${spec.status}\\b`),
+      `${code} section must say Status ${spec.status}`,
+    );
   }
 });
 

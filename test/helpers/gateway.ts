@@ -40,9 +40,13 @@ export interface StartOptions extends Omit<GatewayOptions, 'logger'> {
  * Starts an in-process gateway from a config object (or YAML text). Listeners default to one
  * HTTP listener on 127.0.0.1 port 0; `version` defaults to 1. Logs are captured in memory.
  */
-export async function startGateway(config: Record<string, unknown> | string, options: StartOptions = {}): Promise<TestGateway> {
+export async function startGateway(
+  config: Record<string, unknown> | string,
+  options: StartOptions = {},
+): Promise<TestGateway> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'portcullis-test-')));
-  for (const [name, content] of Object.entries(options.files ?? {})) await writeFile(join(dir, name), content);
+  for (const [name, content] of Object.entries(options.files ?? {}))
+    await writeFile(join(dir, name), content);
   const configFile = join(dir, 'portcullis.yaml');
   await writeFile(configFile, render(config));
   const logs: Record<string, unknown>[] = [];
@@ -64,7 +68,11 @@ export async function startGateway(config: Record<string, unknown> | string, opt
     },
   });
   const logger = pino(
-    { level: options.logLevel ?? 'info', redact: { paths: [...LOG_REDACT_PATHS], censor: '[REDACTED]' }, formatters: { level: (label) => ({ level: label }) } },
+    {
+      level: options.logLevel ?? 'info',
+      redact: { paths: [...LOG_REDACT_PATHS], censor: '[REDACTED]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
     sink,
   );
   const gateway = await Gateway.start(configFile, { watchConfig: false, ...options, logger });
@@ -91,6 +99,10 @@ export async function startGateway(config: Record<string, unknown> | string, opt
 
 function render(config: Record<string, unknown> | string): string {
   if (typeof config === 'string') return config;
-  const full: Record<string, unknown> = { version: 1, listeners: [{ host: '127.0.0.1', port: 0 }], ...config };
+  const full: Record<string, unknown> = {
+    version: 1,
+    listeners: [{ host: '127.0.0.1', port: 0 }],
+    ...config,
+  };
   return stringify(full);
 }

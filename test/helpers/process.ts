@@ -5,7 +5,10 @@ import { fileURLToPath } from 'node:url';
 export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /** Runs the CLI to completion (through tsx). */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
       env: { ...process.env, ...options.env },
@@ -27,7 +30,10 @@ export interface GatewayProcess {
   readonly logs: Record<string, unknown>[];
   output(): string;
   /** Resolves with the first log line matching. */
-  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    predicate: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -40,7 +46,10 @@ export function spawnGateway(configFile: string, env: NodeJS.ProcessEnv = {}): G
   const logs: Record<string, unknown>[] = [];
   let text = '';
   let buffer = '';
-  const waiters: { predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: {
+    predicate: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }[] = [];
   const onLine = (line: string) => {
     try {
       const parsed = JSON.parse(line) as Record<string, unknown>;
@@ -74,7 +83,10 @@ export function spawnGateway(configFile: string, env: NodeJS.ProcessEnv = {}): G
       const found = logs.find(predicate);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for a log line; output:\n${text.slice(-3000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for a log line; output:\n${text.slice(-3000)}`)),
+          timeoutMs,
+        );
         waiters.push({
           predicate,
           resolve: (l) => {

@@ -17,7 +17,11 @@ export interface TestUpstream {
   close(): Promise<void>;
 }
 
-export type UpstreamHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>;
+export type UpstreamHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+) => void | Promise<void>;
 
 /**
  * A real HTTP upstream on 127.0.0.1, port 0. By default it echoes the request as JSON:
@@ -35,7 +39,12 @@ export async function startUpstream(handler?: UpstreamHandler): Promise<TestUpst
         void Promise.resolve(handler(req, res, body)).catch(() => res.destroy());
         return;
       }
-      const text = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: body.toString('utf8') });
+      const text = JSON.stringify({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: body.toString('utf8'),
+      });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     });

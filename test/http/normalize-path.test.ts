@@ -66,7 +66,8 @@ describe('path normalisation', () => {
     test(`${JSON.stringify(input)} is refused (${reason})`, () => {
       assert.throws(
         () => normalizeTarget(input),
-        (error: unknown) => error instanceof GatewayError && error.code === 'bad_path' && error.reason === reason,
+        (error: unknown) =>
+          error instanceof GatewayError && error.code === 'bad_path' && error.reason === reason,
       );
     });
   }

@@ -12,7 +12,11 @@ describe('access log, metrics, health', () => {
   before(async () => {
     upstream = await startUpstream((_req, res) => {
       setTimeout(() => {
-        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5', 'set-cookie': 'session=upstream-secret-cookie' });
+        res.writeHead(200, {
+          'content-type': 'text/plain',
+          'content-length': '5',
+          'set-cookie': 'session=upstream-secret-cookie',
+        });
         res.end('hello');
       }, 20);
     });
@@ -45,14 +49,24 @@ describe('access log, metrics, health', () => {
   });
 
   test('credentials never reach the log', async () => {
-    const secrets = ['Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig-secret-token', 'session=client-secret-cookie', 'pcs_live_secretapikey123'];
+    const secrets = [
+      'Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig-secret-token',
+      'session=client-secret-cookie',
+      'pcs_live_secretapikey123',
+    ];
     const res = await fetch(`${gw.url}/things/2?api_key=pcs_query_secret_999&token=abc-secret-qs`, {
       headers: { authorization: secrets[0]!, cookie: secrets[1]!, 'x-api-key': secrets[2]! },
     });
     await res.text();
     await new Promise((r) => setTimeout(r, 50));
     const text = gw.logText();
-    for (const secret of [...secrets, 'pcs_query_secret_999', 'abc-secret-qs', 'upstream-secret-cookie', 'client-secret-cookie']) {
+    for (const secret of [
+      ...secrets,
+      'pcs_query_secret_999',
+      'abc-secret-qs',
+      'upstream-secret-cookie',
+      'client-secret-cookie',
+    ]) {
       assert.ok(!text.includes(secret), `log contains ${secret}`);
     }
   });
@@ -71,10 +85,16 @@ describe('access log, metrics, health', () => {
   test('Prometheus metrics, liveness and readiness on the admin listener', async () => {
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     assert.match(metrics, /portcullis_requests_total\{route="things",method="GET",status="200"\} \d+/);
-    assert.match(metrics, /portcullis_request_duration_seconds_bucket\{le="[\d.]+",route="things",status="200"\}/);
+    assert.match(
+      metrics,
+      /portcullis_request_duration_seconds_bucket\{le="[\d.]+",route="things",status="200"\}/,
+    );
     assert.match(metrics, /portcullis_upstream_duration_seconds_count\{route="things",upstream="u"\}/);
     assert.match(metrics, /portcullis_requests_in_flight \d+/);
-    assert.match(metrics, /portcullis_upstream_target_healthy\{upstream="u",target="http:\/\/127\.0\.0\.1:\d+"\} 1/);
+    assert.match(
+      metrics,
+      /portcullis_upstream_target_healthy\{upstream="u",target="http:\/\/127\.0\.0\.1:\d+"\} 1/,
+    );
     assert.equal((await fetch(`${gw.adminUrl}/healthz`)).status, 200);
     assert.equal((await fetch(`${gw.adminUrl}/readyz`)).status, 200);
   });
@@ -91,7 +111,9 @@ describe('access log, metrics, health', () => {
       const anonymous = await fetch(`${gw.adminUrl}${path}`);
       assert.ok([401, 404].includes(anonymous.status));
       await anonymous.body?.cancel();
-      const wrong = await fetch(`${gw.adminUrl}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}x` } });
+      const wrong = await fetch(`${gw.adminUrl}${path}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}x` },
+      });
       assert.ok([401, 404].includes(wrong.status));
       await wrong.body?.cancel();
     }
@@ -107,7 +129,8 @@ describe('admin secret strength', () => {
           upstreams: { u: { targets: [{ url: 'http://127.0.0.1:9' }] } },
           routes: [],
         }),
-        (error: unknown) => error instanceof ConfigError && error.issues.some((i) => i.pointer === '/admin/token'),
+        (error: unknown) =>
+          error instanceof ConfigError && error.issues.some((i) => i.pointer === '/admin/token'),
       );
     });
   }

@@ -8,7 +8,10 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function upstreamNamed(name: string, handler?: (count: number) => { status?: number; delayMs?: number }): Promise<TestUpstream> {
+async function upstreamNamed(
+  name: string,
+  handler?: (count: number) => { status?: number; delayMs?: number },
+): Promise<TestUpstream> {
   let count = 0;
   const up = await startUpstream((_req, res) => {
     const plan = handler?.(++count) ?? {};
@@ -21,7 +24,10 @@ async function upstreamNamed(name: string, handler?: (count: number) => { status
   return up;
 }
 
-async function gateway(upstreams: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<TestGateway> {
+async function gateway(
+  upstreams: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<TestGateway> {
   const gw = await startGateway({
     upstreams,
     routes: [{ name: 'all', match: { pathPrefix: '/' }, upstream: 'u', public: true }],
@@ -45,7 +51,14 @@ describe('load balancing', () => {
   test('weighted round robin spreads requests by weight', async () => {
     const a = await upstreamNamed('a');
     const b = await upstreamNamed('b');
-    const gw = await gateway({ u: { targets: [{ url: a.url, weight: 3 }, { url: b.url, weight: 1 }] } });
+    const gw = await gateway({
+      u: {
+        targets: [
+          { url: a.url, weight: 3 },
+          { url: b.url, weight: 1 },
+        ],
+      },
+    });
     const seen = await hit(`${gw.url}/x`, 40);
     assert.equal(seen.filter((s) => s === 'a').length, 30);
     assert.equal(seen.filter((s) => s === 'b').length, 10);
@@ -54,7 +67,9 @@ describe('load balancing', () => {
   test('least connections prefers the idle target', async () => {
     const slow = await upstreamNamed('slow', () => ({ delayMs: 400 }));
     const fast = await upstreamNamed('fast');
-    const gw = await gateway({ u: { balance: 'least_connections', targets: [{ url: slow.url }, { url: fast.url }] } });
+    const gw = await gateway({
+      u: { balance: 'least_connections', targets: [{ url: slow.url }, { url: fast.url }] },
+    });
     const pending = [fetch(`${gw.url}/1`).then((r) => r.text()), fetch(`${gw.url}/2`).then((r) => r.text())];
     await new Promise((r) => setTimeout(r, 50));
     const next = await hit(`${gw.url}/3`, 5);
@@ -80,13 +95,21 @@ describe('health and failure handling', () => {
     const gw = await gateway({
       u: {
         targets: [{ url: sick.url }, { url: ok.url }],
-        healthCheck: { path: '/health', intervalMs: 100, timeoutMs: 200, healthyThreshold: 1, unhealthyThreshold: 1 },
+        healthCheck: {
+          path: '/health',
+          intervalMs: 100,
+          timeoutMs: 200,
+          healthyThreshold: 1,
+          unhealthyThreshold: 1,
+        },
       },
     });
     healthy = false;
     await new Promise((r) => setTimeout(r, 400));
     assert.deepEqual(new Set(await hit(`${gw.url}/x`, 6)), new Set(['ok']));
-    const metrics = await gw.gateway.services.metrics.registry.getSingleMetricAsString('portcullis_upstream_target_healthy');
+    const metrics = await gw.gateway.services.metrics.registry.getSingleMetricAsString(
+      'portcullis_upstream_target_healthy',
+    );
     assert.match(metrics, new RegExp(`target="${sick.url}"} 0`));
     healthy = true;
     await new Promise((r) => setTimeout(r, 400));
@@ -97,7 +120,11 @@ describe('health and failure handling', () => {
     const bad = await upstreamNamed('bad', () => ({ status: 500 }));
     const good = await upstreamNamed('good');
     const gw = await gateway({
-      u: { targets: [{ url: bad.url }, { url: good.url }], outlierDetection: { consecutiveFailures: 2, ejectionMs: 60_000 }, retries: { attempts: 0 } },
+      u: {
+        targets: [{ url: bad.url }, { url: good.url }],
+        outlierDetection: { consecutiveFailures: 2, ejectionMs: 60_000 },
+        retries: { attempts: 0 },
+      },
     });
     await hit(`${gw.url}/x`, 4);
     assert.deepEqual(new Set(await hit(`${gw.url}/x`, 6)), new Set(['good']));
@@ -113,7 +140,9 @@ describe('health and failure handling', () => {
 
   test('an upstream slower than the headers timeout is a 504', async () => {
     const slow = await upstreamNamed('slow', () => ({ delayMs: 1500 }));
-    const gw = await gateway({ u: { targets: [{ url: slow.url }], timeouts: { headersMs: 200 }, retries: { attempts: 0 } } });
+    const gw = await gateway({
+      u: { targets: [{ url: slow.url }], timeouts: { headersMs: 200 }, retries: { attempts: 0 } },
+    });
     const res = await fetch(`${gw.url}/x`);
     assert.equal(res.status, 504);
     assert.equal(((await res.json()) as { code: string }).code, 'upstream_timeout');
@@ -121,7 +150,9 @@ describe('health and failure handling', () => {
 
   test('the total timeout bounds the whole upstream call', async () => {
     const slow = await upstreamNamed('slow', () => ({ delayMs: 1500 }));
-    const gw = await gateway({ u: { targets: [{ url: slow.url }], timeouts: { totalMs: 200 }, retries: { attempts: 0 } } });
+    const gw = await gateway({
+      u: { targets: [{ url: slow.url }], timeouts: { totalMs: 200 }, retries: { attempts: 0 } },
+    });
     const res = await fetch(`${gw.url}/x`);
     assert.equal(res.status, 504);
     await res.body?.cancel();
@@ -132,18 +163,30 @@ describe('retries and circuit breaker', () => {
   test('idempotent requests are retried on another target; POST is not', async () => {
     const flaky = await upstreamNamed('flaky', () => ({ status: 503 }));
     const fine = await upstreamNamed('fine');
-    const gw = await gateway({ u: { targets: [{ url: flaky.url }, { url: fine.url }], retries: { attempts: 1, budgetPercent: 100 } } });
+    const gw = await gateway({
+      u: { targets: [{ url: flaky.url }, { url: fine.url }], retries: { attempts: 1, budgetPercent: 100 } },
+    });
     const gets = await hit(`${gw.url}/x`, 4);
     assert.deepEqual(new Set(gets), new Set(['fine']));
     const before = flaky.requests.length + fine.requests.length;
     const posts = await hit(`${gw.url}/x`, 4, { method: 'POST', body: 'x' });
     assert.ok(posts.includes('503'), 'a POST to the flaky target is not retried');
-    assert.equal(flaky.requests.length + fine.requests.length - before, 4, 'exactly one upstream call per POST');
+    assert.equal(
+      flaky.requests.length + fine.requests.length - before,
+      4,
+      'exactly one upstream call per POST',
+    );
   });
 
   test('the retry budget caps retries under sustained failure', async () => {
     const down = await upstreamNamed('down', () => ({ status: 503 }));
-    const gw = await gateway({ u: { targets: [{ url: down.url }], retries: { attempts: 2, budgetPercent: 10 }, outlierDetection: { consecutiveFailures: 1000 } } });
+    const gw = await gateway({
+      u: {
+        targets: [{ url: down.url }],
+        retries: { attempts: 2, budgetPercent: 10 },
+        outlierDetection: { consecutiveFailures: 1000 },
+      },
+    });
     await hit(`${gw.url}/x`, 30);
     assert.ok(down.requests.length < 30 * 1.3, `upstream saw ${down.requests.length} calls for 30 requests`);
     assert.ok(down.requests.length > 30, 'some retries happened');
@@ -157,7 +200,12 @@ describe('retries and circuit breaker', () => {
     });
     cleanups.push(() => up.close());
     const gw = await gateway({
-      u: { targets: [{ url: up.url }], retries: { attempts: 0 }, circuitBreaker: { failureThreshold: 3, resetMs: 300 }, outlierDetection: { consecutiveFailures: 1000 } },
+      u: {
+        targets: [{ url: up.url }],
+        retries: { attempts: 0 },
+        circuitBreaker: { failureThreshold: 3, resetMs: 300 },
+        outlierDetection: { consecutiveFailures: 1000 },
+      },
     });
     await hit(`${gw.url}/x`, 3);
     const calls = up.requests.length;
@@ -179,7 +227,13 @@ describe('panic mode', () => {
       res.end(fail ? 'bad' : 'ok');
     });
     cleanups.push(() => only.close());
-    const gw = await gateway({ u: { targets: [{ url: only.url }], retries: { attempts: 0 }, outlierDetection: { consecutiveFailures: 2, ejectionMs: 60_000 } } });
+    const gw = await gateway({
+      u: {
+        targets: [{ url: only.url }],
+        retries: { attempts: 0 },
+        outlierDetection: { consecutiveFailures: 2, ejectionMs: 60_000 },
+      },
+    });
     await hit(`${gw.url}/x`, 3);
     fail = false;
     assert.deepEqual(await hit(`${gw.url}/x`, 2), ['ok', 'ok']);

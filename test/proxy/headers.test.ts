@@ -4,7 +4,11 @@ import { after, before, describe, test } from 'node:test';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
-function send(url: string, headers: Record<string, string>, path = '/x'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function send(
+  url: string,
+  headers: Record<string, string>,
+  path = '/x',
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}${path}`, { headers }, (res) => {
       let body = '';
@@ -113,8 +117,22 @@ describe('host header policy and rewrites', () => {
     gw = await startGateway({
       upstreams: { u: { targets: [{ url: upstream.url }] } },
       routes: [
-        { name: 'up', match: { pathPrefix: '/up' }, upstream: 'u', public: true, hostHeader: 'upstream', stripPrefix: '/up', addPrefix: '/v2' },
-        { name: 'fixed', match: { pathPrefix: '/fixed' }, upstream: 'u', public: true, hostHeader: 'internal.example' },
+        {
+          name: 'up',
+          match: { pathPrefix: '/up' },
+          upstream: 'u',
+          public: true,
+          hostHeader: 'upstream',
+          stripPrefix: '/up',
+          addPrefix: '/v2',
+        },
+        {
+          name: 'fixed',
+          match: { pathPrefix: '/fixed' },
+          upstream: 'u',
+          public: true,
+          hostHeader: 'internal.example',
+        },
       ],
     });
   });

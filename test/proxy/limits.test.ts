@@ -22,7 +22,10 @@ describe('body and URL limits', () => {
 
   test('a declared Content-Length over the limit is refused with 413 before anything is forwarded', async () => {
     const before = upstream.requests.length;
-    const raw = await rawRequest(gw.url, 'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n' + 'a'.repeat(100));
+    const raw = await rawRequest(
+      gw.url,
+      'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n' + 'a'.repeat(100),
+    );
     assert.equal(statuses(raw)[0], 413);
     assert.match(raw, /payload_too_large/);
     assert.equal(upstream.requests.length, before);
@@ -31,9 +34,15 @@ describe('body and URL limits', () => {
   test('a chunked body that grows past the limit is cut and never delivered whole', async () => {
     const chunk = 'a'.repeat(512);
     const body = `200\r\n${chunk}\r\n`.repeat(4) + '0\r\n\r\n';
-    const raw = await rawRequest(gw.url, `POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`);
+    const raw = await rawRequest(
+      gw.url,
+      `POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`,
+    );
     assert.equal(statuses(raw)[0], 413);
-    assert.ok(!upstream.requests.some((r) => r.body.length >= 2048), 'the upstream never received the whole body');
+    assert.ok(
+      !upstream.requests.some((r) => r.body.length >= 2048),
+      'the upstream never received the whole body',
+    );
   });
 
   test('an over-long URL is refused with 414', async () => {

@@ -53,7 +53,15 @@ describe('streaming bodies', () => {
         limits: { maxBodyBytes: 2 * 1024 * 1024 * 1024 },
         logging: { level: 'warn' },
         upstreams: { u: { targets: [{ url: upstream.url }] } },
-        routes: [{ name: 'all', match: { pathPrefix: '/' }, upstream: 'u', public: true, upstreamErrors: { replace5xx: false } }],
+        routes: [
+          {
+            name: 'all',
+            match: { pathPrefix: '/' },
+            upstream: 'u',
+            public: true,
+            upstreamErrors: { replace5xx: false },
+          },
+        ],
       }),
     );
     gw = spawnGateway(file);
@@ -76,11 +84,15 @@ describe('streaming bodies', () => {
   function upload(total: number): Promise<string> {
     const chunk = Buffer.alloc(1024 * 1024, 1);
     return new Promise<string>((resolve, reject) => {
-      const req = request(`${url}/upload`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
-      });
+      const req = request(
+        `${url}/upload`,
+        { method: 'POST', headers: { 'content-type': 'application/octet-stream' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(body));
+        },
+      );
       req.on('error', reject);
       let sent = 0;
       const pump = () => {
@@ -106,7 +118,10 @@ describe('streaming bodies', () => {
     clearInterval(sampler);
     assert.equal(Number(answer), total);
     const growthMb = (peak - baseline) / 1024;
-    assert.ok(growthMb < 16, `gateway RSS grew by ${growthMb.toFixed(1)} MB while streaming ${total >> 20} MB`);
+    assert.ok(
+      growthMb < 16,
+      `gateway RSS grew by ${growthMb.toFixed(1)} MB while streaming ${total >> 20} MB`,
+    );
   });
 
   test('a large download streams back intact', async () => {
@@ -115,5 +130,4 @@ describe('streaming bodies', () => {
     for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) size += c.length;
     assert.equal(size, 256 * 64 * 1024);
   });
-
 });

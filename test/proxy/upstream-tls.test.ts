@@ -16,10 +16,18 @@ describe('upstream TLS', () => {
   before(async () => {
     pki = createTestPki();
     server = createServer(
-      { cert: pki.server.cert, key: readFileSync(join(pki.dir, 'server.key')), ca: pki.ca.cert, requestCert: true, rejectUnauthorized: false },
+      {
+        cert: pki.server.cert,
+        key: readFileSync(join(pki.dir, 'server.key')),
+        ca: pki.ca.cert,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
       (req, res) => {
         const socket = req.socket as TLSSocket;
-        res.end(JSON.stringify({ clientCert: socket.authorized ? socket.getPeerCertificate().subject.CN : null }));
+        res.end(
+          JSON.stringify({ clientCert: socket.authorized ? socket.getPeerCertificate().subject.CN : null }),
+        );
       },
     );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -54,7 +62,11 @@ describe('upstream TLS', () => {
   });
 
   test('a client certificate is presented for upstream mTLS', async () => {
-    const res = await via({ ca: pki.server.certFile, cert: pki.client.certFile, key: join(pki.dir, 'client.key') });
+    const res = await via({
+      ca: pki.server.certFile,
+      cert: pki.client.certFile,
+      key: join(pki.dir, 'client.key'),
+    });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { clientCert: 'svc-a' });
   });

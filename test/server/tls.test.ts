@@ -13,7 +13,25 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 function serverCert(dir: string, name: string, cn: string): void {
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', `/CN=${cn}`, '-days', '2', '-addext', `subjectAltName=DNS:${cn}`],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      '2',
+      '-addext',
+      `subjectAltName=DNS:${cn}`,
+    ],
     { cwd: dir, stdio: 'ignore' },
   );
 }
@@ -21,12 +39,18 @@ function serverCert(dir: string, name: string, cn: string): void {
 function handshake(url: string, options: ConnectionOptions): Promise<TLSSocket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: hostname, port: Number(port), rejectUnauthorized: false, ...options }, () => resolve(socket));
+    const socket = tlsConnect(
+      { host: hostname, port: Number(port), rejectUnauthorized: false, ...options },
+      () => resolve(socket),
+    );
     socket.once('error', reject);
   });
 }
 
-function get(url: string, options: Record<string, unknown> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  url: string,
+  options: Record<string, unknown> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(url, { rejectUnauthorized: false, ...options }, (res) => {
       let body = '';
@@ -62,7 +86,11 @@ describe('TLS listeners', () => {
             certificates: [
               { cert: join(pki.dir, 'a.crt'), key: join(pki.dir, 'a.key') },
               { cert: join(pki.dir, 'b.crt'), key: join(pki.dir, 'b.key'), serverNames: ['b.test'] },
-              { cert: join(pki.dir, 'wild.crt'), key: join(pki.dir, 'wild.key'), serverNames: ['*.wild.test'] },
+              {
+                cert: join(pki.dir, 'wild.crt'),
+                key: join(pki.dir, 'wild.key'),
+                serverNames: ['*.wild.test'],
+              },
             ],
             hsts: { maxAge: 63072000, includeSubDomains: true },
           },
@@ -71,7 +99,10 @@ describe('TLS listeners', () => {
           name: 'mtls',
           host: '127.0.0.1',
           port: 0,
-          tls: { certificates: [{ cert: pki.server.certFile, key: join(pki.dir, 'server.key') }], clientAuth: { mode: 'require', ca: pki.ca.certFile } },
+          tls: {
+            certificates: [{ cert: pki.server.certFile, key: join(pki.dir, 'server.key') }],
+            clientAuth: { mode: 'require', ca: pki.ca.certFile },
+          },
         },
         { name: 'plain', host: '127.0.0.1', port: 0 },
       ],
@@ -88,7 +119,9 @@ describe('TLS listeners', () => {
 
   test('TLS 1.0 and 1.1 are refused; 1.2 and 1.3 work', async () => {
     for (const version of ['TLSv1', 'TLSv1.1'] as const) {
-      await assert.rejects(handshake(tlsUrl, { minVersion: version, maxVersion: version, ciphers: 'DEFAULT@SECLEVEL=0' }));
+      await assert.rejects(
+        handshake(tlsUrl, { minVersion: version, maxVersion: version, ciphers: 'DEFAULT@SECLEVEL=0' }),
+      );
     }
     for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
       const socket = await handshake(tlsUrl, { minVersion: version, maxVersion: version });

@@ -23,7 +23,11 @@ function workerCount(value: unknown): number {
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string', short: 'c' }, workers: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      workers: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     io.stdout(USAGE);
@@ -95,7 +99,8 @@ function runPrimary(file: string, count: number, io: CliIo): Promise<number> {
   const fork = () => {
     const worker = cluster.fork();
     worker.on('message', (message: unknown) => {
-      if (message === 'portcullis:ready' && ++ready === count) io.stderr(`portcullis: ${count} workers ready`);
+      if (message === 'portcullis:ready' && ++ready === count)
+        io.stderr(`portcullis: ${count} workers ready`);
     });
   };
   for (let i = 0; i < count; i++) fork();

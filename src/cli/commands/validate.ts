@@ -8,10 +8,16 @@ import type { CliIo } from '../io.js';
 
 /** `portcullis validate FILE`: schema, references and every route's stages are built. */
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, help: { type: 'boolean' } },
+  });
   const file = positionals[0];
   if (values.help || file === undefined) {
-    io.stdout('Usage: portcullis validate FILE [--json]\nChecks a config file: schema, references, and that every route builds.');
+    io.stdout(
+      'Usage: portcullis validate FILE [--json]\nChecks a config file: schema, references, and that every route builds.',
+    );
     return file === undefined && !values.help ? 2 : 0;
   }
   const services = {
@@ -28,9 +34,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     const table = await buildRouteTable(loaded, services);
     await table.close();
     for (const close of services.closers) await close();
-    if (values.json) io.stdout(JSON.stringify({ valid: true, routes: table.routes.length, warnings: table.warnings }));
+    if (values.json)
+      io.stdout(JSON.stringify({ valid: true, routes: table.routes.length, warnings: table.warnings }));
     else {
-      if (table.warnings.length) io.stderr(formatIssues(loaded.file, table.warnings).replace(/^/gm, 'warning: '));
+      if (table.warnings.length)
+        io.stderr(formatIssues(loaded.file, table.warnings).replace(/^/gm, 'warning: '));
       io.stdout(`${loaded.file}: valid (${table.routes.length} routes, ${table.warnings.length} warnings)`);
     }
     return 0;
