@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort, startService, waitFor, type Service } from './process.js';
+
+export interface BenchRedis {
+  readonly url: string;
+  readonly service: Service;
+  /** Total calls per command from INFO commandstats (e.g. { evalsha: 1234 }). */
+  commandCalls(): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+/** A private redis-server on a free loopback port, persistence off. */
+export async function startRedis(dir: string): Promise<BenchRedis> {
+  const port = await freePort();
+  const service = startService(
+    'redis',
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { logFile: join(dir, 'redis.log') },
+  );
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  await waitFor('redis-server', async () => {
+    if (client.status !== 'ready') await client.connect();
+    return (await client.ping()) === 'PONG';
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    service,
+    async commandCalls() {
+      const text = await client.info('commandstats');
+      const calls: Record<string, number> = {};
+      for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+        calls[match[1] as string] = Number(match[2]);
+      }
+      return calls;
+    },
+    async stop() {
+      client.disconnect();
+      await service.stop();
+    },
+  };
+}
+
+/** Commands counted between two INFO snapshots, excluding the INFO calls themselves. */
+export function commandDelta(before: Record<string, number>, after: Record<string, number>): number {
+  let total = 0;
+  for (const [name, calls] of Object.entries(after)) {
+    if (name === 'info') continue;
+    total += calls - (before[name] ?? 0);
+  }
+  return total;
+}

@@ -1,0 +1,355 @@
+// `npm run bench`: the upstream, nginx and every Portcullis row measured side by side with wrk,
+// in interleaved rounds, medians reported. See docs/benchmarks.md.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuSeconds, processTree } from './lib/cpu.js';
+import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
+import { probeStatus, startGateway, validateConfig, writeConfig } from './lib/gateway.js';
+import { startNginx } from './lib/nginx.js';
+import { freePort, hasExecutable, runCommand, startService, waitFor, type Service } from './lib/process.js';
+import { commandDelta, type BenchRedis } from './lib/redis.js';
+import { coreTargets, renderRounds, renderTable, type RowResult, type Sample } from './lib/report.js';
+import { runWrk } from './lib/wrk.js';
+import { firstRequest, writeLoadScript } from './lib/load-script.js';
+import { ROWS, type GatewayRow, type Load } from './rows.js';
+
+const USAGE = `Usage: npm run bench -- [options]
+  --rounds N         interleaved rounds per row, median reported (default 3)
+  --duration S       seconds per wrk run (default 6)
+  --warmup S         unmeasured seconds of load per row before the rounds (default 2)
+  --connections N    wrk connections (default 50)
+  --only a,b         only these rows (ids: ${ROWS.map((r) => r.id).join(', ')})
+  --skip a,b         leave these rows out
+  --no-build         use the existing dist/ (default: npm run build first)
+  --keep             keep the temp directory (configs, logs)`;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '50' },
+    only: { type: 'string' },
+    skip: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const rounds = Number(values.rounds);
+const warmupSec = Number(values.warmup);
+const durationSec = Number(values.duration);
+const connections = Number(values.connections);
+const only = values.only?.split(',');
+const skip = values.skip?.split(',') ?? [];
+const rows = ROWS.filter((r) => (only === undefined || only.includes(r.id)) && !skip.includes(r.id));
+
+interface Target {
+  readonly result: RowResult & { samples: Sample[]; notes: string[] };
+  readonly url: string;
+  readonly load: Load;
+  /** wrk Lua script of the load. */
+  readonly script: string;
+  readonly processRoot: number;
+  readonly redis?: BenchRedis;
+}
+
+async function checkTools(): Promise<void> {
+  const missing: string[] = [];
+  for (const tool of ['wrk', 'nginx']) if ((await hasExecutable(tool)) === undefined) missing.push(tool);
+  if (missing.length > 0) {
+    console.error(
+      `missing: ${missing.join(', ')}. Install them first (Debian/Ubuntu):\n  sudo apt-get update && sudo apt-get install -y wrk nginx\n` +
+        'redis-server is needed for the Redis rate-limit row: sudo apt-get install -y redis-server',
+    );
+    process.exit(1);
+  }
+}
+
+function versionLine(command: string, args: string[]): Promise<string> {
+  return runCommand(command, args, { allowFailure: true }).then(
+    (r) => (r.stdout + r.stderr).trim().split('\n')[0] ?? '',
+  );
+}
+
+async function main(): Promise<void> {
+  await checkTools();
+  const startLoad = loadavg()[0] as number;
+  if (startLoad > 1.5 * cpus().length) {
+    console.warn(
+      `warning: load average ${startLoad.toFixed(1)} on ${cpus().length} CPUs: other work will distort the numbers`,
+    );
+  }
+  const hasRedis = (await hasExecutable('redis-server')) !== undefined;
+  const main = join(root, 'dist', 'cli', 'main.js');
+  if (!values['no-build']) {
+    console.log('building dist/ (npm run build) ...');
+    const build = await runCommand('npm', ['run', 'build'], { cwd: root, allowFailure: true });
+    if (build.code !== 0) {
+      if (!existsSync(main)) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+      console.warn(
+        `warning: npm run build reported errors (type errors elsewhere?); using the emitted dist/\n${build.stdout.slice(-800)}`,
+      );
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  const env = { ...process.env, [KEK_ENV]: benchKek(), NODE_ENV: 'production' };
+  const services: Service[] = [];
+  const targets: Target[] = [];
+  const results: RowResult[] = [];
+  let fixtures: ReturnType<typeof createFixtures> | undefined;
+
+  const cleanup = async () => {
+    for (const s of services.reverse()) await s.stop().catch(() => undefined);
+    await fixtures?.close().catch(() => undefined);
+    if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  try {
+    const upstream = startService(
+      'upstream',
+      process.execPath,
+      ['--import', 'tsx', join(here, 'upstream.ts')],
+      {
+        logFile: join(dir, 'upstream.log'),
+        cwd: root,
+      },
+    );
+    services.push(upstream);
+    let upstreamPort = 0;
+    await waitFor('upstream', async () => {
+      const line = upstream.stdout().split('\n')[0] ?? '';
+      if (line === '') return false;
+      upstreamPort = (JSON.parse(line) as { port: number }).port;
+      return true;
+    });
+    const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+    fixtures = createFixtures({
+      dir,
+      upstreamUrl,
+      specFile: join(here, 'fixtures', 'orders.openapi.yaml'),
+      main,
+      env,
+    });
+
+    for (const row of rows) {
+      const result = {
+        id: row.id,
+        label: row.label,
+        samples: [] as Sample[],
+        notes: [] as string[],
+      } as Target['result'];
+      if (row.kind === 'direct') {
+        results.push(result);
+        const load = { path: '/items/42', expectStatus: 200 };
+        targets.push({
+          result,
+          url: upstreamUrl,
+          load,
+          script: writeLoadScript(dir, row.id, load),
+          processRoot: upstream.pid,
+        });
+        continue;
+      }
+      if (row.kind === 'nginx') {
+        const port = await freePort();
+        const nginx = startNginx(join(here, 'nginx.conf'), join(dir, 'nginx'), port, upstreamPort);
+        services.push(nginx);
+        const url = `http://127.0.0.1:${port}`;
+        await waitFor('nginx', async () => (await probeStatus(url, { path: '/items/42' })) === 200);
+        results.push(result);
+        const load = { path: '/items/42', expectStatus: 200 };
+        targets.push({
+          result,
+          url,
+          load,
+          script: writeLoadScript(dir, row.id, load),
+          processRoot: nginx.pid,
+        });
+        continue;
+      }
+      if (row.kind !== 'gateway') continue;
+      const target = await prepareGateway(row, result, {
+        dir,
+        main,
+        env,
+        upstreamUrl,
+        hasRedis,
+        fixtures,
+        services,
+      });
+      results.push(result);
+      if (target !== undefined) targets.push(target);
+    }
+
+    // JIT warm-up, not measured.
+    for (const t of targets) {
+      await runWrk({
+        url: t.url + t.load.path,
+        threads: 1,
+        connections,
+        durationSec: warmupSec,
+        script: t.script,
+      });
+    }
+    const loadBefore = loadavg()[0] as number;
+    for (let round = 0; round < rounds; round++) {
+      // Rotate the order each round so no row always runs right after the same neighbour.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
+      for (const t of order) {
+        const sample = await measure(t);
+        t.result.samples.push(sample);
+        console.log(
+          `round ${round + 1}/${rounds} ${t.result.id.padEnd(18)} ${Math.round(sample.rps).toString().padStart(6)} req/s  p99 ${sample.p99Ms.toFixed(2)} ms  ${((sample.cpuSec * 1e6) / Math.max(1, sample.requests)).toFixed(0)} µs/req`,
+        );
+        await sleep(300);
+      }
+    }
+
+    const table = renderTable(results);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const command = `npm run bench -- --rounds ${rounds} --duration ${durationSec} --connections ${connections}${only ? ` --only ${only.join(',')}` : ''}${skip.length ? ` --skip ${skip.join(',')}` : ''}`;
+    const environment = [
+      `- date: ${new Date().toISOString()}`,
+      `- command: \`${command}\``,
+      `- load: \`wrk -t1 -c${connections} -d${durationSec}s --latency\`, ${rounds} interleaved rounds, median per row; ${warmupSec} s warm-up per row first`,
+      `- load average (1 min) before / after the measured rounds: ${loadBefore.toFixed(2)} / ${(loadavg()[0] as number).toFixed(2)}${busyWarning(loadBefore)}`,
+      `- machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}; ${process.version}; ${await versionLine('nginx', ['-v'])}; ${await versionLine('wrk', ['-v'])}${hasRedis ? `; ${await versionLine('redis-server', ['--version'])}` : ''}`,
+      "- CPU µs/req: user+sys of the row's server processes (gateway and its cluster workers, nginx master+worker, or the upstream for the direct row) over the measured window, divided by requests",
+    ].join('\n');
+    const targetLines = coreTargets(results)
+      .map((l) => `- ${l}`)
+      .join('\n');
+    const report = `# Benchmark run ${stamp}\n\n${environment}\n\n${table}\n\nCore targets (issue 2):\n\n${targetLines}\n\n## Rounds\n\n${renderRounds(results)}\n`;
+    mkdirSync(join(here, 'results'), { recursive: true });
+    const out = join(here, 'results', `${stamp}.md`);
+    writeFileSync(out, report);
+    console.log(`\n${environment}\n\n${table}\n\n${targetLines}\n\nwritten to ${out}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+/** Other work on this 2-core machine distorts absolute numbers (ratios suffer less). */
+function busyWarning(load: number): string {
+  return load > 1.5 * cpus().length
+    ? ' — WARNING: the machine was busy with other work; absolute numbers are unreliable'
+    : '';
+}
+
+async function measure(t: Target): Promise<Sample> {
+  const pids = processTree(t.processRoot);
+  const redisBefore = t.redis === undefined ? undefined : await t.redis.commandCalls();
+  const cpuBefore = cpuSeconds(pids);
+  const run = await runWrk({
+    url: t.url + t.load.path,
+    threads: 1,
+    connections,
+    durationSec,
+    script: t.script,
+  });
+  const cpuAfter = cpuSeconds(pids);
+  const redisAfter = t.redis === undefined ? undefined : await t.redis.commandCalls();
+  // wrk counts only non-2xx/3xx; for a row that expects 401 every response is "non-2xx".
+  const unexpected = t.load.expectStatus < 400 ? run.non2xx : run.requests - run.non2xx;
+  return {
+    rps: run.rps,
+    p50Ms: run.p50Ms,
+    p99Ms: run.p99Ms,
+    requests: run.requests,
+    cpuSec: cpuAfter - cpuBefore,
+    unexpected,
+    socketErrors: run.socketErrors,
+    ...(redisBefore === undefined || redisAfter === undefined
+      ? {}
+      : { redisCommands: commandDelta(redisBefore, redisAfter) }),
+  };
+}
+
+async function prepareGateway(
+  row: GatewayRow,
+  result: Target['result'],
+  ctx: {
+    dir: string;
+    main: string;
+    env: NodeJS.ProcessEnv;
+    upstreamUrl: string;
+    hasRedis: boolean;
+    fixtures: ReturnType<typeof createFixtures>;
+    services: Service[];
+  },
+): Promise<Target | undefined> {
+  const skipped = (why: string) => {
+    Object.assign(result, { skipped: why });
+    console.log(`skip ${row.id}: ${why}`);
+    return undefined;
+  };
+  if (row.id === 'rl-redis' && !ctx.hasRedis)
+    return skipped('redis-server not installed (apt-get install -y redis-server)');
+  let setup;
+  try {
+    setup = await row.setup(ctx.fixtures);
+  } catch (error) {
+    return skipped(`fixture failed: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const port = await freePort();
+  const config = {
+    version: 1,
+    listeners: [{ port }],
+    upstreams: { up: { targets: [{ url: ctx.upstreamUrl }] } },
+    logging: { level: 'warn', accessLog: false },
+    ...setup.config,
+  };
+  const file = writeConfig(ctx.dir, row.id, config);
+  const invalid = await validateConfig(ctx.main, file, ctx.env);
+  if (invalid !== undefined) return skipped(`config not accepted yet: ${invalid}`);
+  let gateway;
+  try {
+    gateway = await startGateway({
+      name: row.id,
+      main: ctx.main,
+      configFile: file,
+      port,
+      dir: ctx.dir,
+      env: ctx.env,
+      ready: { ...firstRequest(setup.load), expectStatus: setup.load.expectStatus },
+    });
+  } catch (error) {
+    return skipped(`gateway did not serve the row's request: ${(error as Error).message}`);
+  }
+  ctx.services.push(gateway.service);
+  if (setup.check !== undefined) {
+    const status = await probeStatus(gateway.url, setup.check);
+    if (status !== setup.check.expectStatus) {
+      return skipped(
+        `feature not enforced yet: check request got ${status}, expected ${setup.check.expectStatus}`,
+      );
+    }
+  }
+  const redis = setup.redis === true ? await ctx.fixtures.redis() : undefined;
+  return {
+    result,
+    url: gateway.url,
+    load: setup.load,
+    script: writeLoadScript(ctx.dir, row.id, setup.load),
+    processRoot: gateway.service.pid,
+    ...(redis === undefined ? {} : { redis }),
+  };
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);
+  process.exit(1);
+});
