@@ -207,9 +207,13 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-function object(value: unknown): Record<string, unknown> {
+/** The JSON body as an object with only `allowed` members (a typo such as `scope` is refused, not ignored). */
+function object(value: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw bad('body must be a JSON object');
+  const unknown = Object.keys(value).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0)
+    throw bad(`unknown member(s): ${unknown.join(', ')}; expected ${allowed.join(', ')}`);
   return value as Record<string, unknown>;
 }
 

@@ -102,6 +102,9 @@ describe('authentication through the running gateway', () => {
       (await admin('POST', `/admin/consumers/web/keys`, { allowedCidrs: ['not-a-cidr'] })).status,
       400,
     );
+    const typo = await admin('POST', `/admin/consumers/web/keys`, { scope: ['orders:write'] });
+    assert.equal(typo.status, 400, 'unknown members are refused, not ignored');
+    assert.match(String(typo.body.detail), /scope/);
   });
 
   test('valid key reaches the upstream with identity headers, without the key or spoofed headers', async () => {
