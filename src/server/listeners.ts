@@ -10,6 +10,7 @@ import {
   type Http2SecureServer,
   type Http2ServerRequest,
   type Http2ServerResponse,
+  type ServerHttp2Session,
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
