@@ -71,6 +71,20 @@ describe('object-level authorization (BOLA) through the gateway', () => {
     const audit = h.audits().find((line) => line.event === 'authz_denied' && line.check === 'ownership');
     assert.ok(audit, 'the refusal is audited');
     assert.equal(audit.reason, 'not_equal');
+    assert.equal(audit.subject, 'alice');
+    const access = h.gw.logs.find(
+      (line) =>
+        (line.authz as Record<string, unknown> | undefined)?.check === 'ownership' && line.status === 403,
+    );
+    assert.ok(access, 'the decision is in the access log');
+    const decision = access.authz as Record<string, unknown>;
+    assert.equal(decision.decision, 'deny');
+    assert.equal(decision.subject, 'alice');
+    assert.deepEqual(decision.inputs, {
+      'path.accountId': ['acc-bob'],
+      'identity.attributes.account_id': 'acc-alice',
+    });
+    assert.doesNotMatch(h.gw.logText(), new RegExp(h.keys.alice as string), 'no credential in logs');
   });
 
   test('exempt roles skip the rule', async () => {
