@@ -6,6 +6,7 @@ export type KeyringErrorCode =
   | 'kek_example'
   | 'kek_wrong'
   | 'kek_version_missing'
+  | 'kek_retired'
   | 'kek_provider_failed'
   | 'config_invalid';
 

@@ -130,6 +130,13 @@ export async function openKeyring(options: OpenKeyringOptions): Promise<Keyring>
       );
     }
   }
+  const retired = await store.getMeta(`kek.retired.v${keyring.currentVersion}`);
+  if (retired !== null) {
+    throw new KeyringError(
+      'kek_retired',
+      `KEK version ${keyring.currentVersion} was retired by \`portcullis secrets rotate\` (${retired}); configure the newer version as secrets.kek`,
+    );
+  }
   const inUse = await store.countByKekVersion();
   for (const [version, count] of inUse) {
     if (count > 0 && !keyring.hasVersion(version)) {

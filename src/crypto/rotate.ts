@@ -54,5 +54,7 @@ export async function rotateKek(
   }
   const usage = await store.countByKekVersion();
   const retirable = keyring.versions.filter((v) => v !== target && (usage.get(v) ?? 0) === 0);
+  // A node still configured with a retired version as current refuses to start (keyring.ts).
+  for (const v of retirable) await store.setMetaIfAbsent(`kek.retired.v${v}`, new Date().toISOString());
   return { rewrapped, usage, retirable };
 }

@@ -61,7 +61,6 @@ export class PostgresStore implements CredentialStore {
   readonly #hub: ChangeHub;
   readonly #onError: (error: unknown) => void;
   #listener: pg.Client | undefined;
-  #listenerStarting = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #backoffMs = 100;
   #closed = false;
@@ -83,6 +82,9 @@ export class PostgresStore implements CredentialStore {
       await store.#pool.end().catch(() => {});
       throw mapError(error);
     }
+    // Listen from the start, so no change made after open() is missed by later subscribers
+    // (a failure here retries in the background).
+    await store.#startListener(false);
     return store;
   }
 
@@ -634,15 +636,12 @@ export class PostgresStore implements CredentialStore {
   // change feed
 
   subscribe(listener: ChangeListener): () => void {
-    const unsubscribe = this.#hub.add(listener);
-    if (this.#listener === undefined && !this.#listenerStarting) void this.#startListener(false);
-    return unsubscribe;
+    return this.#hub.add(listener);
   }
 
   /** A dedicated connection that LISTENs; reconnects with back-off and then flushes everything. */
   async #startListener(reconnect: boolean): Promise<void> {
     if (this.#closed) return;
-    this.#listenerStarting = true;
     const client = new pg.Client({ connectionString: this.#url });
     const retry = (error: unknown): void => {
       this.#onError(error);
@@ -650,7 +649,6 @@ export class PostgresStore implements CredentialStore {
       client.on('error', () => {});
       void client.end().catch(() => {});
       if (this.#listener === client) this.#listener = undefined;
-      this.#listenerStarting = false;
       if (this.#closed || this.#reconnectTimer !== undefined) return;
       const delay = this.#backoffMs;
       this.#backoffMs = Math.min(this.#backoffMs * 2, 5000);
@@ -680,7 +678,6 @@ export class PostgresStore implements CredentialStore {
         return;
       }
       this.#listener = client;
-      this.#listenerStarting = false;
       this.#backoffMs = 100;
       if (reconnect) this.#hub.emitAll();
     } catch (error) {

@@ -80,6 +80,9 @@ export class SqliteStore implements CredentialStore {
     this.#hub = new ChangeHub(options.onError);
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
     this.#migrate();
+    // Changes committed after open reach subscribers, even ones that subscribe later.
+    this.#cursor = ((this.#get('SELECT max(id) AS id FROM changes') as Row)['id'] as number | null) ?? 0;
+    this.#dataVersion = this.db.pragma('data_version', { simple: true }) as number;
   }
 
   #migrate(): void {
@@ -610,10 +613,8 @@ export class SqliteStore implements CredentialStore {
   subscribe(listener: ChangeListener): () => void {
     const unsubscribe = this.#hub.add(listener);
     if (this.#pollTimer === undefined && !this.#closed) {
-      const row = this.#get('SELECT max(id) AS id FROM changes') as Row;
-      this.#cursor = (row['id'] as number | null) ?? 0;
-      this.#dataVersion = this.db.pragma('data_version', { simple: true }) as number;
       this.#lastPollAt = Date.now();
+      this.#localWrite = true;
       this.#pollTimer = setInterval(() => this.#poll(), this.#pollIntervalMs);
       this.#pollTimer.unref();
     }

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { KeyringError } from '../../src/crypto/errors.js';
 import { hashCredential } from '../../src/crypto/hash.js';
 import { openKeyring } from '../../src/crypto/keyring.js';
 import { rotateKek } from '../../src/crypto/rotate.js';
@@ -110,6 +111,11 @@ for (const [name, makeHarness] of harnesses) {
         after.close();
         // a second run has nothing to do
         assert.equal((await rotateKek(onlyV2, store)).rewrapped, 0);
+        // a node still configured with the retired version as current cannot start
+        await assert.rejects(
+          openKeyring({ config: { kek: { provider: 'file', path: v1 } }, configDir: dir, store }),
+          (error: unknown) => error instanceof KeyringError && error.code === 'kek_retired',
+        );
       } finally {
         await store.close();
         await harness.drop();
