@@ -39,7 +39,7 @@ describe('authentication through the running gateway', () => {
         admin: { host: '127.0.0.1', port: 0, token: ADMIN_TOKEN },
         store: { type: 'sqlite', path: 'store.db' },
         secrets: { kek: { provider: 'file', path: 'kek.key' } },
-        authn: { bruteForce: { maxFailures: 1000 } },
+        authn: { bruteForce: { maxFailures: 1000 }, apiKey: { lastUsedFlushSec: 0.2 } },
         upstreams: { echo: { targets: [{ url: upstream.url }] } },
         routes: [
           {
@@ -188,6 +188,24 @@ describe('authentication through the running gateway', () => {
     await sleep(50);
     assert.ok(!gw.logText().includes(key), 'the key never reaches the logs');
     assert.ok(gw.logs.some((line) => line.authnReason === 'api_key_in_query_not_allowed'));
+  });
+
+  test('last use is recorded in batches', async () => {
+    await admin('POST', '/admin/consumers', { roles: ['reader'], name: 'used' });
+    const created = (await admin('POST', '/admin/consumers/used/keys', {})).body as {
+      key: string;
+      record: { lookupId: string; lastUsedAt: string | null };
+    };
+    assert.equal(created.record.lastUsedAt, null);
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await fetch(gw.url + '/orders', { headers: { 'x-api-key': created.key } })).status, 200);
+    }
+    let lastUsedAt: unknown = null;
+    for (let i = 0; i < 50 && lastUsedAt === null; i++) {
+      await sleep(50);
+      lastUsedAt = (await admin('GET', `/admin/keys/${created.record.lookupId}`)).body.lastUsedAt;
+    }
+    assert.equal(typeof lastUsedAt, 'string');
   });
 
   test('public route needs no credential', async () => {
