@@ -29,6 +29,39 @@ before(async () => {
           upstream: 'demo',
           openapi: { spec: './petstore.yaml', responses: { mode: 'off' } },
         },
+        {
+          name: 'lenient',
+          public: true,
+          match: { pathPrefix: '/lenient' },
+          stripPrefix: '/lenient',
+          upstream: 'demo',
+          openapi: {
+            spec: './petstore.yaml',
+            strict: false,
+            basePath: '/lenient',
+            responses: { mode: 'off' },
+          },
+        },
+        {
+          name: 'servers',
+          public: true,
+          match: { pathPrefix: '/v1' },
+          upstream: 'demo',
+          openapi: { spec: './petstore.yaml', basePath: 'servers', responses: { mode: 'off' } },
+        },
+        {
+          name: 'novalidation',
+          public: true,
+          match: { pathPrefix: '/raw' },
+          stripPrefix: '/raw',
+          upstream: 'demo',
+          openapi: {
+            spec: './petstore.yaml',
+            basePath: '/raw',
+            validateRequests: false,
+            responses: { mode: 'off' },
+          },
+        },
       ],
     },
     {
@@ -233,5 +266,33 @@ describe('request validation through the gateway', () => {
     assert.doesNotMatch(JSON.stringify(problem), /SECRET-VALUE/);
     const body = await send('POST', '/pets', JSON.stringify({ name: 5, kind: secret }));
     assert.doesNotMatch(body.text, /SECRET-VALUE/);
+  });
+
+  test('lenient mode: undeclared paths, parameters and properties pass; types are still checked', async () => {
+    for (const [method, path, body] of [
+      ['GET', '/lenient/admin', undefined],
+      ['GET', '/lenient/pets?debug=1', undefined],
+      ['POST', '/lenient/pets', '{"name":"rex","isAdmin":true}'],
+    ] as const) {
+      const result = await send(method, path, body);
+      assert.equal(result.status, 200, `${method} ${path}: ${result.text}`);
+    }
+    assert.equal((await send('POST', '/lenient/pets', '{"name":5}')).status, 400);
+    assert.equal(
+      (await send('POST', '/lenient/pets', '{"name":"a","name":"b"}')).status,
+      400,
+      'JSON hardening stays on',
+    );
+  });
+
+  test('basePath: servers matches below the first server URL path', async () => {
+    assert.equal((await send('GET', '/v1/pets/3')).status, 200);
+    assert.equal((await send('GET', '/v1/pets/x')).status, 400);
+    assert.equal((await send('GET', '/v1/other')).status, 404);
+  });
+
+  test('validateRequests: false keeps matching (404/405) but skips validation', async () => {
+    assert.equal((await send('GET', '/raw/pets/x')).status, 200);
+    assert.equal((await send('GET', '/raw/admin')).status, 404);
   });
 });
