@@ -1,5 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError } from '../errors/gateway-error.js';
+import type { BruteForceGuard } from '../authn/brute-force.js';
 import { presentedThumbprint } from '../authn/jwt-verifier.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { LocalReply } from '../pipeline/stage.js';
@@ -17,6 +19,8 @@ export interface OAuthServerOptions {
   readonly runtime: OAuthRuntime;
   /** Called with the outcome of each token/revocation request (metrics, logs). */
   readonly onOutcome?: (endpoint: 'token' | 'revoke', outcome: string) => void;
+  /** Failed client authentications count against the caller's address (shared with authn). */
+  readonly guard?: BruteForceGuard;
   readonly now?: () => number;
 }
 
@@ -125,6 +129,14 @@ export class OAuthServer {
     handler: (params: Map<string, string>) => Promise<LocalReply>,
   ): Promise<LocalReply> {
     this.#only(ctx, 'POST');
+    const { guard } = this.options;
+    const blockedSec = guard?.blockedSeconds('ip', ctx.clientIp) ?? 0;
+    if (blockedSec > 0) {
+      throw new GatewayError('auth_blocked', {
+        headers: { 'retry-after': String(blockedSec) },
+        reason: 'oauth_blocked_ip',
+      });
+    }
     try {
       if (ctx.body.mediaType !== 'application/x-www-form-urlencoded') {
         throw new OAuthError(
@@ -143,6 +155,10 @@ export class OAuthServer {
       if (!(error instanceof OAuthError)) throw error;
       ctx.logFields.oauthError = error.reason;
       this.options.onOutcome?.(name, error.code);
+      if (error.code === 'invalid_client' && guard !== undefined) {
+        const verdict = guard.recordFailure('ip', ctx.clientIp);
+        if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+      }
       return oauthErrorReply(error, this.options.realm);
     }
   }

@@ -29,7 +29,10 @@ export interface OAuthHarness {
   close(): Promise<void>;
 }
 
-export async function startOAuth(overrides: Partial<OAuthServerConfig> = {}): Promise<OAuthHarness> {
+export async function startOAuth(
+  overrides: Partial<OAuthServerConfig> = {},
+  bruteForce: Record<string, unknown> = { maxFailures: 1000 },
+): Promise<OAuthHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-oauth-'));
   const kek = join(dir, 'kek.key');
   await writeFile(kek, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
@@ -37,6 +40,7 @@ export async function startOAuth(overrides: Partial<OAuthServerConfig> = {}): Pr
     store: { type: 'sqlite', path: join(dir, 'store.db') },
     secrets: { kek: { provider: 'file', path: kek } },
     oauthServer: { issuer: ISSUER, tokenTtlSec: 300, ...overrides },
+    authn: { bruteForce },
   };
   const services = testServices();
   const build = {

@@ -325,3 +325,27 @@ describe('certificate-bound tokens', () => {
     }
   });
 });
+
+describe('brute-force protection of the token endpoint', () => {
+  test('repeated invalid_client from one address is slowed down, then blocked (even with the right secret)', async () => {
+    const guarded = await startOAuth({}, { maxFailures: 4, windowSec: 60, blockSec: 60, delayMs: 1 });
+    try {
+      await guarded.client({ id: 'svc', secret: 'correct horse battery staple' });
+      const attempt = (secret: string) =>
+        send(guarded.stage, {
+          path: TOKEN,
+          headers: basic('svc', secret),
+          form: { grant_type: 'client_credentials' },
+        });
+      for (let i = 0; i < 4; i += 1) assert.equal((await attempt(`guess-${i}`)).json.error, 'invalid_client');
+      await assert.rejects(attempt('correct horse battery staple'), (error: unknown) => {
+        assert.ok(error instanceof GatewayError);
+        assert.equal(error.code, 'auth_blocked');
+        assert.ok(Number(error.headers?.['retry-after']) > 0);
+        return true;
+      });
+    } finally {
+      await guarded.close();
+    }
+  });
+});

@@ -9,6 +9,13 @@ import {
 } from '../../oauth/config.js';
 import { oauthRuntime, oauthServerConfig } from '../../oauth/runtime.js';
 import { OAuthServer } from '../../oauth/server.js';
+import { sharedService } from '../../pipeline/services.js';
+import {
+  BruteForceGuard,
+  createBruteForceState,
+  DEFAULT_BRUTE_FORCE,
+  type BruteForceSettings,
+} from '../../authn/brute-force.js';
 
 /**
  * The built-in OAuth 2.0 authorization server (client_credentials). A route with an
@@ -44,13 +51,24 @@ export default defineStage<OAuthServerRouteConfig>({
           registers: [registry],
         }),
     );
-    const realm = (build.config.authn as { realm?: string } | undefined)?.realm ?? 'portcullis';
+    const authn = build.config.authn as
+      { realm?: string; bruteForce?: Partial<BruteForceSettings> & { enabled?: boolean } } | undefined;
+    const realm = authn?.realm ?? 'portcullis';
+    const bruteForce = authn?.bruteForce ?? {};
+    const guard =
+      bruteForce.enabled === false
+        ? undefined
+        : new BruteForceGuard(
+            { ...DEFAULT_BRUTE_FORCE, ...bruteForce },
+            sharedService(build.services, 'authn.bruteForce', () => createBruteForceState()),
+          );
     const server = new OAuthServer({
       config: global,
       basePath: config.basePath ?? OAUTH_DEFAULTS.basePath,
       realm,
       runtime,
       onOutcome: (endpoint, outcome) => requests.inc({ endpoint, outcome }),
+      ...(guard === undefined ? {} : { guard }),
     });
     return { name: 'oauth.server', run: (ctx) => server.handle(ctx) };
   },
