@@ -1,6 +1,7 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): top functions by self time, and self time by
 // module (project file, package, node internal, GC/idle). Usage:
 //   node --import tsx bench/cpuprofile-summary.ts FILE.cpuprofile [--top 30] [--skip-ms 3000]
+//   ... FILE.cpuprofile --callers DOMException [--depth 6]   (who calls a hot function)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -111,10 +112,48 @@ export function renderSummary(profile: Profile, top: number, skipMs = 0): string
   return lines.join('\n');
 }
 
+/** Stacks (up to `depth` frames) leading to functions whose name contains `needle`, by self time. */
+export function callers(profile: Profile, needle: string, depth = 6, skipMs = 0): Entry[] {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const stacks = new Map<string, number>();
+  let total = 0;
+  let at = profile.startTime;
+  const from = profile.startTime + skipMs * 1000;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < from) return;
+    total += delta;
+    const node = byId.get(id) as ProfileNode;
+    if (!node.callFrame.functionName.includes(needle)) return;
+    const frames: string[] = [];
+    for (
+      let cur: number | undefined = id;
+      cur !== undefined && frames.length < depth;
+      cur = parent.get(cur)
+    ) {
+      const f = (byId.get(cur) as ProfileNode).callFrame;
+      frames.push(
+        `${f.functionName || '(anonymous)'}${f.url === '' ? '' : ` ${shortUrl(f.url)}:${f.lineNumber + 1}`}`,
+      );
+    }
+    const key = frames.join(' <- ');
+    stacks.set(key, (stacks.get(key) ?? 0) + delta);
+  });
+  return [...stacks].map(([name, us]) => ({ name, us, share: us / total })).sort((a, b) => b.us - a.us);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '30' }, 'skip-ms': { type: 'string', default: '0' } },
+    options: {
+      top: { type: 'string', default: '30' },
+      'skip-ms': { type: 'string', default: '0' },
+      callers: { type: 'string' },
+      depth: { type: 'string', default: '6' },
+    },
   });
   const file = positionals[0];
   if (file === undefined) {
@@ -122,5 +161,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  console.log(renderSummary(profile, Number(values.top), Number(values['skip-ms'])));
+  const skipMs = Number(values['skip-ms']);
+  if (values.callers !== undefined) {
+    for (const e of callers(profile, values.callers, Number(values.depth), skipMs).slice(
+      0,
+      Number(values.top),
+    )) {
+      console.log(`${(e.us / 1000).toFixed(0).padStart(6)} ms  ${e.name}`);
+    }
+  } else {
+    console.log(renderSummary(profile, Number(values.top), skipMs));
+  }
 }

@@ -42,12 +42,15 @@ export async function startRedis(dir: string): Promise<BenchRedis> {
   };
 }
 
-/** Commands counted between two INFO snapshots, excluding the INFO calls themselves. */
-export function commandDelta(before: Record<string, number>, after: Record<string, number>): number {
-  let total = 0;
+/** Commands counted between two INFO snapshots, by command, excluding the INFO calls themselves. */
+export function commandDelta(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  const delta: Record<string, number> = {};
   for (const [name, calls] of Object.entries(after)) {
-    if (name === 'info') continue;
-    total += calls - (before[name] ?? 0);
+    const n = calls - (before[name] ?? 0);
+    if (name !== 'info' && n > 0) delta[name] = n;
   }
-  return total;
+  return delta;
 }

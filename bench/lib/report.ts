@@ -7,7 +7,8 @@ export interface Sample {
   readonly cpuSec: number;
   readonly unexpected: number;
   readonly socketErrors: number;
-  readonly redisCommands?: number;
+  /** Redis commands by name during the run (rows using Redis). */
+  readonly redisCommands?: Readonly<Record<string, number>>;
 }
 
 export interface RowResult {
@@ -27,6 +28,7 @@ export interface Summary {
   readonly p99Ms: number;
   readonly cpuUsPerRequest: number;
   readonly redisPerRequest?: number;
+  readonly redisByCommand?: Readonly<Record<string, number>>;
   readonly unexpected: number;
   readonly socketErrors: number;
 }
@@ -39,6 +41,18 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+function redisSummary(samples: readonly Sample[]): Pick<Summary, 'redisPerRequest' | 'redisByCommand'> {
+  const perRequest = (s: Sample, name?: string) => {
+    const calls = s.redisCommands ?? {};
+    const n = name === undefined ? Object.values(calls).reduce((a, b) => a + b, 0) : (calls[name] ?? 0);
+    return n / Math.max(1, s.requests);
+  };
+  const names = new Set(samples.flatMap((s) => Object.keys(s.redisCommands ?? {})));
+  const byCommand: Record<string, number> = {};
+  for (const name of names) byCommand[name] = median(samples.map((s) => perRequest(s, name)));
+  return { redisPerRequest: median(samples.map((s) => perRequest(s))), redisByCommand: byCommand };
+}
+
 export function summarise(samples: readonly Sample[]): Summary {
   const redis = samples.filter((s) => s.redisCommands !== undefined);
   return {
@@ -46,9 +60,7 @@ export function summarise(samples: readonly Sample[]): Summary {
     p50Ms: median(samples.map((s) => s.p50Ms)),
     p99Ms: median(samples.map((s) => s.p99Ms)),
     cpuUsPerRequest: median(samples.map((s) => (s.cpuSec * 1e6) / Math.max(1, s.requests))),
-    ...(redis.length === 0
-      ? {}
-      : { redisPerRequest: median(redis.map((s) => (s.redisCommands as number) / Math.max(1, s.requests))) }),
+    ...(redis.length === 0 ? {} : redisSummary(redis)),
     unexpected: samples.reduce((sum, s) => sum + s.unexpected, 0),
     socketErrors: samples.reduce((sum, s) => sum + s.socketErrors, 0),
   };
@@ -86,7 +98,13 @@ export function renderTable(results: readonly RowResult[]): string {
       baseline = `${r.compareTo} not measured`;
     }
     const notes = [...r.notes];
-    if (s.redisPerRequest !== undefined) notes.push(`Redis commands/request: ${fixed(s.redisPerRequest, 3)}`);
+    if (s.redisPerRequest !== undefined) {
+      const parts = Object.entries(s.redisByCommand ?? {})
+        .filter(([, n]) => n >= 0.001)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, n]) => `${name} ${fixed(n, 3)}`);
+      notes.push(`Redis commands/request: ${fixed(s.redisPerRequest, 3)} (${parts.join(', ')})`);
+    }
     if (s.unexpected > 0) notes.push(`${s.unexpected} responses with an unexpected status`);
     if (s.socketErrors > 0) notes.push(`${s.socketErrors} socket errors`);
     lines.push(
