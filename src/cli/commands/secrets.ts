@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_KEK, type KekConfig, type SecretsConfig } from '../../crypto/config.js';
+import { DEFAULT_KEK, DEFAULT_KEK_ENV, type KekConfig, type SecretsConfig } from '../../crypto/config.js';
 import {
   openSecretsForConfig,
   readKeyringSections,
@@ -181,6 +181,18 @@ async function init(
 ): Promise<number> {
   const kek = sections.secrets?.kek ?? DEFAULT_KEK;
   let created: string | undefined;
+  if (kek.provider === 'env') {
+    const name = kek.env ?? DEFAULT_KEK_ENV;
+    if ((process.env[name] ?? '') === '') {
+      // The one place a new key is shown, once; it is not stored anywhere by the gateway.
+      const key = randomBytes(32).toString('base64');
+      print(
+        { env: name, kek: key },
+        `generated a KEK for the env provider (shown once, store it in your secret manager):\n${name}=${key}\nthen run \`portcullis secrets init\` again with it set.`,
+      );
+      return 0;
+    }
+  }
   if (kek.provider === 'file') {
     const path = kekPath(kek, sections.configDir);
     if (existsSync(path)) {

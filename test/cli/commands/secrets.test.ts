@@ -191,6 +191,28 @@ describe('portcullis secrets / store CLI', () => {
     assert.match(c.err.join('\n'), /pg_dump/);
   });
 
+  test('init with the env provider and no key set shows a fresh key once; with it set, checks it', async () => {
+    const envConfig = join(dir, 'env.yaml');
+    const variable = `PORTCULLIS_TEST_KEK_${process.pid}`;
+    await writeFile(
+      envConfig,
+      `store:\n  type: sqlite\n  path: ./env-store.db\nsecrets:\n  kek:\n    provider: env\n    env: ${variable}\n`,
+    );
+    const c = capture();
+    assert.equal(await secrets(['--config', envConfig, 'init', '--json'], c.io), 0);
+    const shown = JSON.parse(c.out.join('')) as { env: string; kek: string };
+    assert.equal(shown.env, variable);
+    assert.equal(Buffer.from(shown.kek, 'base64').length, 32);
+    process.env[variable] = shown.kek;
+    try {
+      const again = capture();
+      assert.equal(await secrets(['--config', envConfig, 'init'], again.io), 0, again.err.join('\n'));
+      assert.ok(!again.out.join('\n').includes(shown.kek), 'the key is shown only when generated');
+    } finally {
+      delete process.env[variable];
+    }
+  });
+
   test('the real binary reads the value from stdin', async () => {
     const child = spawn(
       process.execPath,
