@@ -49,7 +49,7 @@ export function resolveOpenApiRouteConfig(input: OpenApiRouteConfigInput): OpenA
     basePath: input.basePath ?? '',
     validateRequests: input.validateRequests ?? true,
     responses: {
-      mode: input.responses?.mode ?? 'report',
+      mode: input.responses?.mode ?? 'off',
       blockUndeclaredStatus: input.responses?.blockUndeclaredStatus ?? false,
       blockUndeclaredContentType: input.responses?.blockUndeclaredContentType ?? false,
       replaceUpstream5xx: input.responses?.replaceUpstream5xx ?? true,
@@ -103,7 +103,7 @@ export const OPENAPI_ROUTE_SCHEMA: JSONSchemaType = {
         mode: {
           enum: ['off', 'report', 'strip', 'block'],
           description:
-            'off; report (log and count violations); strip (remove undeclared properties, report the rest); block (502 on any violation). Default report.',
+            'off (default); report (log and count violations); strip (remove undeclared properties, report the rest); block (502 on any violation).',
         },
         blockUndeclaredStatus: {
           type: 'boolean',
