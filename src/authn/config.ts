@@ -52,7 +52,6 @@ export const ROUTE_AUTHENTICATION_SCHEMA: JSONSchemaType = {
   additionalProperties: false,
   description:
     'Who may call this route. Exactly one of `anyOf` (first method whose credential is present decides) or `allOf` (every method must succeed). Routes without this section must say `public: true`.',
-  oneOf: [{ required: ['anyOf'] }, { required: ['allOf'] }],
   properties: {
     anyOf: methodList,
     allOf: methodList,

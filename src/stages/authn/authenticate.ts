@@ -133,6 +133,12 @@ export default defineStage<RouteAuthenticationConfig>({
     }
     const global = (build.config.authn ?? {}) as AuthnGlobalConfig;
     const realm = global.realm ?? 'portcullis';
+    if (config.anyOf !== undefined && config.allOf !== undefined) {
+      build.fail('use either `anyOf` or `allOf`, not both');
+    }
+    if (config.anyOf === undefined && config.allOf === undefined) {
+      build.fail('list the accepted methods in `anyOf` (any one suffices) or `allOf` (all are required)');
+    }
     const mode = config.allOf !== undefined ? 'allOf' : 'anyOf';
     const methods = config.allOf ?? config.anyOf ?? [];
     if (methods.length === 0) build.fail('list at least one authentication method', `/${mode}`);

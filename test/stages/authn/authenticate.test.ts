@@ -43,6 +43,8 @@ describe('authn.authenticate stage', () => {
       /unknown authentication method "basic"/,
     );
     await assert.rejects(h.build({ authentication: { anyOf: ['api_key:x'] } }), /no instance/);
+    await assert.rejects(h.build({ authentication: { anyOf: ['api_key'], allOf: ['api_key'] } }), /not both/);
+    await assert.rejects(h.build({ authentication: { apiKeyInQuery: true } }), /`anyOf`.*`allOf`/);
     for (const name of [
       'Host',
       'authorization',
