@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { Counter } from 'prom-client';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { BuildContext } from '../pipeline/build-context.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -39,6 +40,8 @@ export interface IntrospectionAuthenticatorOptions {
   /** Used when `claims.subject` is the default and the answer has no `sub` (client_credentials tokens). */
   readonly fallbackClaims?: CompiledClaimMapping;
   readonly call?: typeof introspect;
+  /** Called after each call to the server (metrics): `active`, `inactive` or `error`. */
+  readonly onCall?: (outcome: 'active' | 'inactive' | 'error') => void;
   readonly now?: () => number;
 }
 
@@ -106,6 +109,7 @@ export function createIntrospectionAuthenticator(options: IntrospectionAuthentic
     try {
       answer = await call(token, options.client);
     } catch (error) {
+      options.onCall?.('error');
       throw new GatewayError('authn_unavailable', {
         reason: 'introspection_unavailable',
         cause: error,
@@ -114,6 +118,7 @@ export function createIntrospectionAuthenticator(options: IntrospectionAuthentic
     }
     const at = now();
     const { verdict, ttl } = judge(answer, key.slice(0, 16), at);
+    options.onCall?.(verdict.ok ? 'active' : 'inactive');
     if (cache !== undefined && ttl > 0) cache.set(key, verdict, { ttl });
     return verdict;
   }
@@ -180,8 +185,19 @@ export const introspectionFactory: AuthenticatorFactory = {
         : typeof config.audience === 'string'
           ? [config.audience]
           : config.audience;
+    const calls = build.services.metrics.metric(
+      'portcullis_introspection_requests_total',
+      (registry) =>
+        new Counter({
+          name: 'portcullis_introspection_requests_total',
+          help: 'Calls to token introspection servers (cache misses), by server and outcome',
+          labelNames: ['server', 'outcome'],
+          registers: [registry],
+        }),
+    );
     return createIntrospectionAuthenticator({
       method: `introspection:${instance}`,
+      onCall: (outcome) => calls.inc({ server: instance, outcome }),
       realm,
       client: {
         url: config.url,

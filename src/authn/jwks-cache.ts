@@ -15,6 +15,8 @@ export interface JwksCacheOptions {
   readonly maxBytes: number;
   readonly dispatcher?: Dispatcher;
   readonly onError?: (error: Error) => void;
+  /** Called after each fetch attempt (metrics). */
+  readonly onFetch?: (outcome: 'ok' | 'error') => void;
 }
 
 interface KeySet {
@@ -24,6 +26,9 @@ interface KeySet {
   readonly json: string;
   readonly fetchedAt: number;
 }
+
+/** Background refreshes stop after this many TTL periods without a verification. */
+const IDLE_PERIODS = 10;
 
 /** No key set could be obtained (never fetched, or stale past `maxStaleMs`): refuse, do not guess. */
 export class KeysUnavailableError extends Error {
@@ -44,6 +49,7 @@ export class JwksCache {
   private inflight: Promise<KeySet> | undefined;
   private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
   private lastKidRefetchAt = Number.NEGATIVE_INFINITY;
+  private lastUsedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Increments whenever the set of keys changes. */
@@ -93,8 +99,12 @@ export class JwksCache {
       maxKeys,
       ...(dispatcher === undefined ? {} : { dispatcher }),
     })
-      .then((keys) => this.install(keys))
+      .then((keys) => {
+        this.options.onFetch?.('ok');
+        return this.install(keys);
+      })
       .catch((error: unknown) => {
+        this.options.onFetch?.('error');
         const failure = error instanceof Error ? error : new JwksFetchError(String(error));
         this.options.onError?.(failure);
         throw failure;
@@ -137,8 +147,16 @@ export class JwksCache {
 
   private async usableSet(): Promise<KeySet> {
     const set = this.current;
-    if (set !== undefined && Date.now() - set.fetchedAt <= this.options.ttlMs + this.options.maxStaleMs)
+    const now = Date.now();
+    this.lastUsedAt = now;
+    if (this.timer === undefined && this.inflight === undefined) this.schedule();
+    if (set !== undefined && now - set.fetchedAt <= this.options.ttlMs + this.options.maxStaleMs) {
+      // past the TTL (e.g. after an idle spell): serve these keys and refresh behind them
+      if (now - set.fetchedAt > this.options.ttlMs && this.inflight === undefined && this.mayRefetch()) {
+        this.refresh().catch(() => undefined);
+      }
       return set;
+    }
     if (set === undefined || this.mayRefetch()) {
       try {
         return await this.refresh();
@@ -170,6 +188,8 @@ export class JwksCache {
     const delay = fresh ? this.options.ttlMs : Math.max(this.options.cooldownMs, 1000);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      // an issuer no route uses any more (removed by a reload) stops polling until used again
+      if (Date.now() - this.lastUsedAt > IDLE_PERIODS * this.options.ttlMs) return;
       this.refresh().catch(() => undefined);
     }, delay);
     this.timer.unref();

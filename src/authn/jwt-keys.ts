@@ -1,5 +1,6 @@
 import { createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, errors, type JWK, type JWTVerifyGetKey } from 'jose';
+import { Counter } from 'prom-client';
 import type { BuildContext } from '../pipeline/build-context.js';
 import { sharedService } from '../pipeline/services.js';
 import { JwksCache } from './jwks-cache.js';
@@ -26,6 +27,19 @@ export interface LocalKeyProvider {
   generation(): number;
   /** Reloads the keys (rate-limited by the provider); used once on an unknown `kid`. */
   refresh?(): Promise<void>;
+}
+
+function jwksFetches(build: BuildContext): Counter<'jwks' | 'outcome'> {
+  return build.services.metrics.metric(
+    'portcullis_jwks_fetches_total',
+    (registry) =>
+      new Counter({
+        name: 'portcullis_jwks_fetches_total',
+        help: 'JWKS fetches (scheduled, unknown-kid and first use), by JWKS URL and outcome',
+        labelNames: ['jwks', 'outcome'],
+        registers: [registry],
+      }),
+  );
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'priv'];
@@ -115,6 +129,8 @@ export function buildKeySource(
       timeoutMs: config.jwks?.timeoutMs ?? JWT_DEFAULTS.jwksTimeoutMs,
       maxKeys: config.jwks?.maxKeys ?? JWT_DEFAULTS.jwksMaxKeys,
       maxBytes: config.jwks?.maxBytes ?? JWT_DEFAULTS.jwksMaxBytes,
+      onFetch: (outcome: 'ok' | 'error') =>
+        jwksFetches(build).inc({ jwks: config.jwksUri as string, outcome }),
       onError: (error: Error) =>
         build.services.logger.warn({ jwksUri: config.jwksUri, err: error.message }, 'jwks refresh failed'),
     };

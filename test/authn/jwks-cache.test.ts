@@ -1,4 +1,5 @@
 import { describe, test, after } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { AuthenticationFailure, type Authenticator } from '../../src/authn/authenticator.js';
@@ -193,5 +194,30 @@ describe('JWKS cache', () => {
     const reloaded = await jwtFactory.create('idp', testBuild(build.config, build.route, services));
     await subject(reloaded, await sign(k1, 'after-reload'));
     assert.equal(server.hits, hits, 'no fetch after the reload');
+  });
+
+  test('background refresh picks up a rotation without any request', async () => {
+    const server = await startJwksServer({ keys: [k1.jwk] });
+    servers.push(server);
+    const outcomes: string[] = [];
+    const cache = new JwksCache({
+      uri: server.url,
+      ttlMs: 100,
+      cooldownMs: 0,
+      maxStaleMs: 60_000,
+      timeoutMs: 1000,
+      maxKeys: 10,
+      maxBytes: 100_000,
+      onFetch: (outcome) => outcomes.push(outcome),
+    });
+    await cache.refresh();
+    cache.start();
+    server.body = JSON.stringify({ keys: [k2.jwk] });
+    const deadline = Date.now() + 10_000;
+    while (!cache.hasKid('k2') && Date.now() < deadline) await sleep(20);
+    assert.ok(cache.hasKid('k2'), 'rotated key fetched in the background');
+    assert.equal(cache.hasKid('k1'), false);
+    assert.ok(outcomes.length >= 2 && outcomes.every((outcome) => outcome === 'ok'));
+    cache.close();
   });
 });
