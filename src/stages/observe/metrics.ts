@@ -3,7 +3,7 @@ import { defineStage } from '../../pipeline/stage.js';
 import { ORDER } from '../../pipeline/order.js';
 
 interface Children {
-  readonly requests: Counter.Internal<'route' | 'method' | 'status'>;
+  readonly requests: Counter.Internal;
   readonly duration: Histogram.Internal<'route' | 'status'>;
 }
 
