@@ -1,4 +1,5 @@
 import type { RequestContext } from '../pipeline/context.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { Identity } from '../pipeline/identity.js';
 import { AuthenticationFailure, type Authenticator, type AuthenticatorFactory } from './authenticator.js';
 import { parseApiKey } from './api-key-format.js';
@@ -77,7 +78,18 @@ export function createApiKeyAuthenticator(
       if (!parsed.ok) throw new AuthenticationFailure(`api_key_${parsed.reason}`);
       const { lookupId } = parsed.key;
       const entry = deps.directory.get(lookupId);
-      if (entry instanceof Promise) return entry.then((resolved) => verify(ctx, key, lookupId, resolved));
+      if (entry instanceof Promise) {
+        return entry.then(
+          (resolved) => verify(ctx, key, lookupId, resolved),
+          (error: unknown) => {
+            // Fail closed: without the store no key is accepted, and the client is told to retry.
+            throw new GatewayError('store_unavailable', {
+              reason: 'credential_store_unavailable',
+              cause: error,
+            });
+          },
+        );
+      }
       return verify(ctx, key, lookupId, entry);
     },
   };

@@ -5,6 +5,7 @@ import { createApiKeyAuthenticator, type ApiKeyDeps } from '../../src/authn/api-
 import { generateApiKey } from '../../src/authn/api-key-format.js';
 import { compileEntry, type ApiKeyEntry } from '../../src/authn/api-key-directory.js';
 import { AuthenticationFailure } from '../../src/authn/authenticator.js';
+import { GatewayError } from '../../src/errors/gateway-error.js';
 import type { ApiKeyRecord, Consumer } from '../../src/store/types.js';
 import { fakeContext } from './request-context.js';
 
@@ -228,5 +229,23 @@ describe('API key authenticator', () => {
       'api_key_malformed',
     );
     assert.equal(ctx.query, '');
+  });
+
+  test('store unreachable: fails closed with store_unavailable (503), never accepts', async () => {
+    const authenticator = createApiKeyAuthenticator(
+      {
+        directory: { get: () => Promise.reject(new Error('connection refused')) },
+        hash: hashApiKey,
+        touch: () => {},
+      },
+      { header: 'x-api-key', queryParam: 'api_key' },
+      { inQuery: false },
+    );
+    await assert.rejects(
+      async () =>
+        authenticator.authenticate(fakeContext({ headers: { 'x-api-key': generateApiKey('pcs').key } })),
+      (error: unknown) =>
+        error instanceof GatewayError && error.code === 'store_unavailable' && error.status === 503,
+    );
   });
 });
