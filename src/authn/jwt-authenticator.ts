@@ -113,7 +113,8 @@ async function buildIssuer(build: BuildContext, name: string): Promise<BuiltIssu
     clockSkewSec: config.clockSkewSec ?? JWT_DEFAULTS.clockSkewSec,
     ...(config.maxAgeSec === undefined ? {} : { maxAgeSec: config.maxAgeSec }),
     requiredClaims: config.requiredClaims ?? [],
-    ...(config.typ === undefined ? {} : { typ: config.typ }),
+    // the built-in server's tokens are always `at+jwt` (RFC 9068): insist on it
+    ...(config.typ !== undefined ? { typ: config.typ } : local !== undefined ? { typ: 'at+jwt' } : {}),
     requireCertificateBinding: config.requireCertificateBinding === true,
     claims: compileClaimMapping(config.claims, defaults),
     cache: maxEntries > 0 ? new VerifiedTokenCache(maxEntries, maxTtlMs) : undefined,

@@ -349,3 +349,35 @@ describe('brute-force protection of the token endpoint', () => {
     }
   });
 });
+
+describe('EdDSA signing keys', () => {
+  test('tokens signed with Ed25519 keys from the keyring verify with a local issuer', async () => {
+    const ed = await startOAuth({ signingAlg: 'EdDSA' });
+    try {
+      await ed.client({ id: 'svc', secret: 'correct horse battery staple' });
+      const reply = await send(ed.stage, {
+        path: TOKEN,
+        headers: basic('svc', 'correct horse battery staple'),
+        form: { grant_type: 'client_credentials' },
+      });
+      const token = reply.json.access_token as string;
+      assert.equal(decodeProtectedHeader(token).alg, 'EdDSA');
+      const build = testBuild(
+        { ...ed.config, authn: { jwt: { issuers: { gw: { local: true, algorithms: ['EdDSA'] } } } } },
+        { authentication: { anyOf: ['jwt:gw'] } },
+        ed.services,
+      );
+      const verifier = await jwtFactory.create('gw', { ...build, configDir: ed.dir });
+      assert.equal(((await verifier.authenticate(bearer(token))) as Identity).subject, 'svc');
+      const es = testBuild(
+        { ...ed.config, authn: { jwt: { issuers: { gw: { local: true, algorithms: ['ES256'] } } } } },
+        { authentication: { anyOf: ['jwt:gw'] } },
+        ed.services,
+      );
+      const esOnly = await jwtFactory.create('gw', { ...es, configDir: ed.dir });
+      await assert.rejects(async () => esOnly.authenticate(bearer(token)), { reason: 'jwt_alg_not_allowed' });
+    } finally {
+      await ed.close();
+    }
+  });
+});
