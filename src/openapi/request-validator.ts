@@ -3,6 +3,7 @@ import { FORBIDDEN_KEYS } from '../json/scan.js';
 import type { JsonLimits } from '../json/limits.js';
 import { readJson } from '../json/read-json.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { accepts, producedMediaTypes } from './accept.js';
 import { addField } from './form-fields.js';
 import { readMultipart } from './multipart.js';
 import { findMediaType, isJsonMediaType } from './media-type.js';
@@ -29,6 +30,8 @@ export interface RequestValidatorOptions {
 interface OperationPlan {
   readonly queryNames: ReadonlySet<string>;
   readonly queryPrefixes: readonly string[];
+  /** Success media types, for `Accept` checks in strict mode. */
+  readonly produces: readonly string[];
   /** Names of array-typed properties per form media type (repeated fields collect into arrays). */
   readonly formArrays: ReadonlyMap<CompiledMediaType, ReadonlySet<string>>;
 }
@@ -52,6 +55,12 @@ export function createRequestValidator(
   return (ctx, match) => {
     const operation = match.operation;
     const plan = plans.get(operation) as OperationPlan;
+    if (options.strict && plan.produces.length > 0 && !accepts(ctx.header('accept'), plan.produces)) {
+      throw new GatewayError('not_acceptable', {
+        reason: 'openapi_not_acceptable',
+        detail: `this operation produces: ${plan.produces.join(', ')}`,
+      });
+    }
     const violations: Violation[] = [];
     validateParameters(ctx, match, plan, options.strict, violations);
     const body = operation.requestBody;
@@ -96,7 +105,7 @@ function planFor(operation: CompiledOperation): OperationPlan {
     }
     formArrays.set(media, arrays);
   }
-  return { queryNames: names, queryPrefixes: prefixes, formArrays };
+  return { queryNames: names, queryPrefixes: prefixes, produces: producedMediaTypes(operation), formArrays };
 }
 
 function validateParameters(

@@ -204,6 +204,22 @@ describe('request validation through the gateway', () => {
     assert.equal(method.headers.get('allow'), 'GET, DELETE, PATCH, HEAD');
   });
 
+  test('strict mode answers 406 when Accept admits nothing the operation produces', async () => {
+    const before = upstream.requests.length;
+    const refused = await send('GET', '/pets/1', undefined, { accept: 'application/xml' });
+    assert.equal(refused.status, 406);
+    assert.equal(refused.problem?.code, 'not_acceptable');
+    assert.equal(upstream.requests.length, before);
+    const browser = await send('GET', '/pets/1', undefined, {
+      accept: 'text/html,application/xml;q=0.9,*/*;q=0.8',
+    });
+    assert.equal(browser.status, 200);
+    assert.equal(
+      (await send('GET', '/lenient/pets/1', undefined, { accept: 'application/xml' })).status,
+      200,
+    );
+  });
+
   test('undeclared content types are 415', async () => {
     const before = upstream.requests.length;
     const result = await send('POST', '/pets', '<pet/>', { 'content-type': 'application/xml' });
