@@ -1,9 +1,12 @@
 import type { RequestContext } from '../pipeline/context.js';
+import type { Identity } from '../pipeline/identity.js';
 import { readPath } from './identity-ref.js';
 import { AUTHENTICATED_ROLE } from './roles.js';
 
 const ROLES_KEY = 'authz.roles';
 const NONE: readonly string[] = [];
+/** Identities are often cached objects (API keys, tokens): their role list is reused. */
+const plainRoles = new WeakMap<Identity, readonly string[]>();
 
 /**
  * The caller's roles: those authentication set (token claims and the store's consumer), those
@@ -18,7 +21,15 @@ export function callerRoles(
   if (cached !== undefined) return cached;
   const identity = ctx.identity;
   let roles: readonly string[] = NONE;
-  if (identity !== undefined) {
+  if (identity !== undefined && claimPaths.length === 0) {
+    roles = plainRoles.get(identity) ?? NONE;
+    if (roles === NONE) {
+      roles = identity.roles.includes(AUTHENTICATED_ROLE)
+        ? [...identity.roles]
+        : [...identity.roles, AUTHENTICATED_ROLE];
+      plainRoles.set(identity, roles);
+    }
+  } else if (identity !== undefined) {
     const set = new Set<string>(identity.roles);
     for (const path of claimPaths) addRoles(set, readPath(identity.attributes, path));
     set.add(AUTHENTICATED_ROLE);

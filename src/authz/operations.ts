@@ -89,6 +89,8 @@ export function withOperationPaths(
       selector.matches(request, mode) ||
       (mode === 'restrict' && paths.some((path) => path.matches(request, mode))),
     capture: (request) => {
+      const own = selector.capture(request);
+      if (own !== undefined) return own;
       for (const path of paths) {
         const captured = path.capture(request);
         if (captured !== undefined) return captured;

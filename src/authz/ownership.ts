@@ -135,64 +135,75 @@ function missingParameter(op: OperationInfo, ref: RequestRef): string | undefine
   }
 }
 
-/** True when the rule guards this request. Restrictions match broadly (see path-template.ts). */
-export function ruleApplies(rule: OwnershipRule, request: AuthzRequest): boolean {
-  for (const selector of rule.selectors) if (selector.matches(request, 'restrict')) return true;
-  return false;
+/**
+ * The path parameters captured by the first selector of the rule that guards this request, or
+ * undefined when the rule does not apply. Restrictions match broadly (see path-template.ts).
+ */
+export function ruleCaptures(
+  rule: OwnershipRule,
+  request: AuthzRequest,
+): Readonly<Record<string, string>> | undefined {
+  for (const selector of rule.selectors) {
+    const captured = selector.capture(request);
+    if (captured !== undefined) return captured;
+  }
+  return undefined;
 }
 
 /**
- * Checks one rule; returns the refusal, or undefined when the rule holds. `body` is the parsed
- * JSON body for body rules (read by the caller, which is async).
+ * Checks one rule; returns the refusal, or undefined when the rule holds. `captured` comes from
+ * `ruleCaptures`; `body` is the parsed JSON body for body rules (read by the caller, which is async).
  */
 export function checkOwnership(
   rule: OwnershipRule,
+  captured: Readonly<Record<string, string>>,
   ctx: RequestContext,
-  request: AuthzRequest,
   roles: readonly string[],
   body: JsonBody | undefined,
 ): Decision | undefined {
   for (const role of roles) if (rule.exemptRoles.has(role)) return undefined;
   const identity = ctx.identity;
   if (identity === undefined) return { check: 'ownership', rule: rule.text, reason: 'no_identity' };
-  const values = requestValues(rule, ctx, request, body);
+  const values = requestValues(rule, captured, ctx, body);
   if (values === undefined) return { check: 'ownership', rule: rule.text, reason: 'unusable_value' };
   if (values.length === 0) {
     return rule.optional ? undefined : { check: 'ownership', rule: rule.text, reason: 'missing_value' };
   }
   const raw = rule.expected(identity);
-  const inputs = { [rule.ref.text]: shorten(values), [rule.expectedText]: shorten(raw) };
   if (rule.mode === 'equals') {
     const expected = scalarString(raw);
-    if (expected === undefined)
-      return { check: 'ownership', rule: rule.text, reason: 'identity_value_missing', inputs };
-    for (const value of values) {
-      if (value !== expected) return { check: 'ownership', rule: rule.text, reason: 'not_equal', inputs };
-    }
+    if (expected === undefined) return refuse(rule, values, raw, 'identity_value_missing');
+    for (const value of values) if (value !== expected) return refuse(rule, values, raw, 'not_equal');
     return undefined;
   }
   const allowed = Array.isArray(raw) ? raw.map(scalarString) : [scalarString(raw)];
-  for (const value of values) {
-    if (!allowed.includes(value)) return { check: 'ownership', rule: rule.text, reason: 'not_in', inputs };
-  }
+  for (const value of values) if (!allowed.includes(value)) return refuse(rule, values, raw, 'not_in');
   return undefined;
+}
+
+function refuse(rule: OwnershipRule, values: readonly string[], raw: unknown, reason: string): Decision {
+  return {
+    check: 'ownership',
+    rule: rule.text,
+    reason,
+    inputs: { [rule.ref.text]: shorten(values), [rule.expectedText]: shorten(raw) },
+  };
 }
 
 function requestValues(
   rule: OwnershipRule,
+  captured: Readonly<Record<string, string>>,
   ctx: RequestContext,
-  request: AuthzRequest,
   body: JsonBody | undefined,
 ): string[] | undefined {
   const ref = rule.ref;
   switch (ref.source) {
     case 'path': {
-      for (const selector of rule.selectors) {
-        if (selector.kind === 'all' || !selector.matches(request, 'restrict')) continue;
-        const value = selector.capture(request)?.[ref.name];
-        if (value !== undefined) return [value];
-      }
-      const value = Object.hasOwn(ctx.params, ref.name) ? ctx.params[ref.name] : undefined;
+      const value = Object.hasOwn(captured, ref.name)
+        ? captured[ref.name]
+        : Object.hasOwn(ctx.params, ref.name)
+          ? ctx.params[ref.name]
+          : undefined;
       return value === undefined || value.length === 0 ? [] : [value];
     }
     case 'query':

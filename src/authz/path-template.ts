@@ -27,6 +27,8 @@ export interface PathTemplate {
   readonly open: boolean;
   /** Returns captured (decoded) parameters, or undefined when the path does not match. */
   match(path: string, mode: MatchMode): Record<string, string> | undefined;
+  /** The same on a path already split by `splitPath(path, mode)`. */
+  matchParts(parts: readonly string[], mode: MatchMode): Record<string, string> | undefined;
   /** True when `template` (an OpenAPI path template) names the same path shape. */
   sameShape(template: string): boolean;
 }
@@ -67,7 +69,8 @@ export function compilePathTemplate(source: string): PathTemplate {
     source,
     paramNames,
     open,
-    match: (path, mode) => matchSegments(segments, split(path, mode), mode),
+    match: (path, mode) => matchSegments(segments, open, splitPath(path, mode), mode),
+    matchParts: (parts, mode) => matchSegments(segments, open, parts, mode),
     sameShape: (template) => !open && shapeOf(template) === shape,
   };
 }
@@ -81,11 +84,14 @@ function shapeOf(template: string): string {
   return trimSlash(template).replace(/\{[^{}]*\}/g, '{}');
 }
 
-function split(path: string, mode: MatchMode): string[] {
+const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Path segments as templates see them: as sent for grants; without empty segments and `;params` for restrictions. */
+export function splitPath(path: string, mode: MatchMode): string[] {
   const trimmed = trimSlash(path);
   if (trimmed === '/') return [];
   const parts = trimmed.slice(1).split('/');
-  if (mode === 'grant') return parts;
+  if (mode === 'grant' || (!trimmed.includes(';') && !trimmed.includes('//'))) return parts;
   const out: string[] = [];
   for (const part of parts) {
     const semicolon = part.indexOf(';');
@@ -97,18 +103,22 @@ function split(path: string, mode: MatchMode): string[] {
 
 function matchSegments(
   segments: readonly Segment[],
+  open: boolean,
   parts: readonly string[],
   mode: MatchMode,
 ): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
+  if (open ? parts.length < segments.length - 1 : parts.length !== segments.length) return undefined;
+  let params = NO_PARAMS;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i] as Segment;
     if (segment.kind === 'rest') return params;
     const part = parts[i];
     if (part === undefined || part.length === 0) return undefined;
     if (segment.kind === 'literal') {
-      if (mode === 'grant' ? part !== segment.text : part.toLowerCase() !== segment.lower) return undefined;
+      if (part !== segment.text && (mode === 'grant' || part.toLowerCase() !== segment.lower))
+        return undefined;
     } else if (segment.kind === 'pattern') {
+      if (params === NO_PARAMS) params = {};
       const match = (mode === 'grant' ? segment.exact : segment.loose).exec(part);
       if (match === null) return undefined;
       for (let j = 0; j < segment.names.length; j++) {
@@ -119,10 +129,11 @@ function matchSegments(
     } else {
       const decoded = decode(part);
       if (decoded === undefined) return undefined;
+      if (params === NO_PARAMS) params = {};
       params[segment.name] = decoded;
     }
   }
-  return parts.length === segments.length ? params : undefined;
+  return params;
 }
 
 function decode(part: string): string | undefined {

@@ -1,7 +1,8 @@
 import type { RequestContext } from '../pipeline/context.js';
+import { splitPath, type MatchMode } from './path-template.js';
 
 /** What authorization rules look at to decide which operation a request is. */
-export interface AuthzRequest {
+export class AuthzRequest {
   /** Upper case; HEAD is authorised as GET (upstreams answer HEAD with their GET handler). */
   readonly method: string;
   /** The normalised request path. */
@@ -9,6 +10,22 @@ export interface AuthzRequest {
   readonly operationId: string | undefined;
   /** The OpenAPI path template the request matched, when an OpenAPI document is attached. */
   readonly pathTemplate: string | undefined;
+  private grantParts: string[] | undefined;
+  private restrictParts: string[] | undefined;
+
+  constructor(method: string, path: string, operationId?: string, pathTemplate?: string) {
+    const upper = method.toUpperCase();
+    this.method = upper === 'HEAD' ? 'GET' : upper;
+    this.path = path;
+    this.operationId = operationId;
+    this.pathTemplate = pathTemplate;
+  }
+
+  /** The path split for templates (computed once per mode). */
+  parts(mode: MatchMode): readonly string[] {
+    if (mode === 'grant') return (this.grantParts ??= splitPath(this.path, 'grant'));
+    return (this.restrictParts ??= splitPath(this.path, 'restrict'));
+  }
 }
 
 const VIEW_KEY = 'authz.request';
@@ -17,14 +34,8 @@ const VIEW_KEY = 'authz.request';
 export function authzRequest(ctx: RequestContext): AuthzRequest {
   const cached = ctx.state.get(VIEW_KEY) as AuthzRequest | undefined;
   if (cached !== undefined) return cached;
-  const method = ctx.method.toUpperCase();
   const operation = ctx.operation;
-  const view: AuthzRequest = {
-    method: method === 'HEAD' ? 'GET' : method,
-    path: ctx.path,
-    operationId: operation?.operationId,
-    pathTemplate: operation?.pathTemplate,
-  };
+  const view = new AuthzRequest(ctx.method, ctx.path, operation?.operationId, operation?.pathTemplate);
   ctx.state.set(VIEW_KEY, view);
   return view;
 }

@@ -17,10 +17,14 @@ export interface Selector {
   /** Names exactly one operation (no wildcard method, no `**`): may grant a privileged operation. */
   readonly specific: boolean;
   matches(request: AuthzRequest, mode: MatchMode): boolean;
-  /** Path parameters captured by the template (restrict mode), when it is a route selector. */
-  capture(request: AuthzRequest): Record<string, string> | undefined;
+  /**
+   * Matches in restrict mode in one pass: the path parameters the template captured (empty for
+   * selectors without a template), or undefined when the request is not selected.
+   */
+  capture(request: AuthzRequest): Readonly<Record<string, string>> | undefined;
 }
 
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
 const OPERATION_ID = /^[A-Za-z0-9_.:-]+$/;
 const METHOD = /^(\*|[A-Z]+)$/;
 
@@ -36,7 +40,7 @@ export function parseSelector(text: string): Selector {
       template: undefined,
       specific: false,
       matches: () => true,
-      capture: () => undefined,
+      capture: () => NONE,
     };
   }
   const space = trimmed.indexOf(' ');
@@ -52,7 +56,7 @@ export function parseSelector(text: string): Selector {
       template: undefined,
       specific: true,
       matches: (request) => request.operationId === trimmed,
-      capture: () => undefined,
+      capture: (request) => (request.operationId === trimmed ? NONE : undefined),
     };
   }
   const method = trimmed.slice(0, space);
@@ -70,7 +74,11 @@ export function parseSelector(text: string): Selector {
     template,
     specific: !anyMethod && !template.open,
     matches: (request, mode) =>
-      (anyMethod || request.method === method) && template.match(request.path, mode) !== undefined,
-    capture: (request) => template.match(request.path, 'restrict'),
+      (anyMethod || request.method === method) &&
+      template.matchParts(request.parts(mode), mode) !== undefined,
+    capture: (request) =>
+      anyMethod || request.method === method
+        ? template.matchParts(request.parts('restrict'), 'restrict')
+        : undefined,
   };
 }

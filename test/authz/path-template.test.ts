@@ -2,15 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compilePathTemplate } from '../../src/authz/path-template.js';
 import { parseSelector } from '../../src/authz/selector.js';
-import type { AuthzRequest } from '../../src/authz/request-view.js';
+import { AuthzRequest } from '../../src/authz/request-view.js';
 
-const req = (method: string, path: string, extra: Partial<AuthzRequest> = {}): AuthzRequest => ({
-  method,
-  path,
-  operationId: undefined,
-  pathTemplate: undefined,
-  ...extra,
-});
+const req = (method: string, path: string, extra: { operationId?: string; pathTemplate?: string } = {}) =>
+  new AuthzRequest(method, path, extra.operationId, extra.pathTemplate);
 
 describe('path templates', () => {
   const t = compilePathTemplate('/accounts/{accountId}/orders/{orderId}');

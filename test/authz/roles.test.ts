@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileRoles, isGranted, type RoleProblem } from '../../src/authz/roles.js';
-import type { AuthzRequest } from '../../src/authz/request-view.js';
+import { AuthzRequest } from '../../src/authz/request-view.js';
 
 const fail = (problem: RoleProblem): never => {
   throw new Error(`${problem.pointer}: ${problem.message}`);
 };
-const req = (method: string, path: string, operationId?: string): AuthzRequest => ({
-  method,
-  path,
-  operationId,
-  pathTemplate: undefined,
-});
+const req = (method: string, path: string, operationId?: string) =>
+  new AuthzRequest(method, path, operationId);
 
 describe('roles', () => {
   const roles = compileRoles(

@@ -1,7 +1,7 @@
 import { callerRoles } from '../../authz/caller-roles.js';
 import { deny, shorten } from '../../authz/decision.js';
 import { readJsonBody, type JsonBody } from '../../authz/json-body.js';
-import { checkOwnership, ruleApplies, type OwnershipRule } from '../../authz/ownership.js';
+import { checkOwnership, ruleCaptures, type OwnershipRule } from '../../authz/ownership.js';
 import { policyInput } from '../../authz/policy-input.js';
 import { authzRequest, type AuthzRequest } from '../../authz/request-view.js';
 import { routePolicy } from '../../authz/route-policy.js';
@@ -10,6 +10,11 @@ import { ORDER } from '../../pipeline/order.js';
 import { defineStage, type AccessStage } from '../../pipeline/stage.js';
 
 const STAGE = 'authz.object-level';
+
+interface Applicable {
+  readonly rule: OwnershipRule;
+  readonly captured: Readonly<Record<string, string>>;
+}
 
 /**
  * Object-level authorization (OWASP API1:2023): ownership rules binding path, query, header and
@@ -30,13 +35,12 @@ export default defineStage<undefined>({
 
     const checkRules = (
       ctx: RequestContext,
-      request: AuthzRequest,
       roles: readonly string[],
-      rules: readonly OwnershipRule[],
+      rules: readonly Applicable[],
       body: JsonBody | undefined,
     ): void => {
-      for (const rule of rules) {
-        const refusal = checkOwnership(rule, ctx, request, roles, body);
+      for (const { rule, captured } of rules) {
+        const refusal = checkOwnership(rule, captured, ctx, roles, body);
         if (refusal !== undefined) deny(log, ctx, refusal);
       }
     };
@@ -68,19 +72,20 @@ export default defineStage<undefined>({
           deny(log, ctx, { check: 'no_identity', rule: 'object-level', reason: 'no_identity' });
         const request = authzRequest(ctx);
         const roles = callerRoles(ctx, claimPaths);
-        let applicable: OwnershipRule[] | undefined;
+        let applicable: Applicable[] | undefined;
         let needsBody = false;
         for (const rule of ownership) {
-          if (!ruleApplies(rule, request)) continue;
-          (applicable ??= []).push(rule);
+          const captured = ruleCaptures(rule, request);
+          if (captured === undefined) continue;
+          (applicable ??= []).push({ rule, captured });
           if (rule.ref.source === 'body') needsBody = true;
         }
         if (!needsBody) {
-          if (applicable !== undefined) checkRules(ctx, request, roles, applicable, undefined);
+          if (applicable !== undefined) checkRules(ctx, roles, applicable, undefined);
           return external === undefined ? undefined : askPolicy(ctx, request, roles);
         }
         return readJsonBody(ctx, policy.maxBodyBytes).then((body) => {
-          checkRules(ctx, request, roles, applicable ?? [], body);
+          checkRules(ctx, roles, applicable ?? [], body);
           return askPolicy(ctx, request, roles);
         });
       },
