@@ -46,11 +46,13 @@ export function countersBackend(store: CounterStore): QuotaBackend {
 }
 
 /** Any store failure is a CounterStoreUnavailable, so the quota's `onStoreError` decides. */
-export function credentialStoreBackend(store: CredentialStore | Promise<CredentialStore>): QuotaBackend {
+export function credentialStoreBackend(
+  store: () => CredentialStore | Promise<CredentialStore>,
+): QuotaBackend {
   const pruned = new Set<string>();
   const wrap = async <T>(fn: (s: CredentialStore) => Promise<T>): Promise<T> => {
     try {
-      return await fn(await store);
+      return await fn(await store());
     } catch (error) {
       throw new CounterStoreUnavailable('credential store quota failed', { cause: error });
     }

@@ -1,7 +1,6 @@
 import type { CountersConfig } from '../../counters/config.js';
 import { CounterStoreUnavailable, type QuotaCount } from '../../counters/types.js';
 import { GatewayError } from '../../errors/gateway-error.js';
-import { credentialServices } from '../../authn/credential-services.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import { defineStage } from '../../pipeline/stage.js';
 import { ORDER } from '../../pipeline/order.js';
@@ -16,6 +15,7 @@ import {
   type QuotaConfig,
 } from '../../traffic/quota.js';
 import { quotaRegistry } from '../../traffic/quota-registry.js';
+import { quotaStore } from '../../traffic/quota-store.js';
 import { policyItem, retryAfterSeconds, stateItem } from '../../traffic/rate-limit-headers.js';
 
 function appendHeader(ctx: RequestContext, name: string, item: string): void {
@@ -90,7 +90,7 @@ export default defineStage<QuotaConfig>({
     } else {
       const { services, config: gatewayConfig, configDir } = build;
       backend = sharedService(services, 'traffic.quota.credential-store', () =>
-        credentialStoreBackend(credentialServices(services, gatewayConfig, configDir).then((s) => s.store)),
+        credentialStoreBackend(() => quotaStore(services, gatewayConfig, configDir)),
       );
     }
     const registry = quotaRegistry(build.services);
