@@ -18,15 +18,15 @@ export const DEFAULT_BRUTE_FORCE: BruteForceSettings = {
 
 export type BruteForceSubject = 'ip' | 'key';
 
-interface Entry {
+export interface BruteForceEntry {
   count: number;
   windowStart: number;
   blockedUntil: number;
 }
 
 /** The per-process failure counters; shared across config reloads. */
-export function createBruteForceState(max = 100_000): LRUCache<string, Entry> {
-  return new LRUCache<string, Entry>({ max });
+export function createBruteForceState(max = 100_000): LRUCache<string, BruteForceEntry> {
+  return new LRUCache<string, BruteForceEntry>({ max });
 }
 
 export interface FailureVerdict {
@@ -34,6 +34,8 @@ export interface FailureVerdict {
   readonly delayMs: number;
   /** True when this failure tipped the subject into a block. */
   readonly blocked: boolean;
+  /** End of that block (ms since epoch), when `blocked`. */
+  readonly until?: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export interface FailureVerdict {
 export class BruteForceGuard {
   constructor(
     readonly settings: BruteForceSettings,
-    private readonly state: LRUCache<string, Entry> = createBruteForceState(),
+    private readonly state: LRUCache<string, BruteForceEntry> = createBruteForceState(),
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -54,6 +56,11 @@ export class BruteForceGuard {
     if (entry === undefined) return 0;
     const left = entry.blockedUntil - this.now();
     return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
+  /** Applies a block decided elsewhere (another node); never shortens an existing one. */
+  applyBlock(subject: BruteForceSubject, id: string, until: number): void {
+    applyBlock(this.state, subject, id, until);
   }
 
   recordFailure(subject: BruteForceSubject, id: string): FailureVerdict {
@@ -73,6 +80,19 @@ export class BruteForceGuard {
       blocked = true;
     }
     const delayMs = blocked || entry.count * 2 >= this.settings.maxFailures ? this.settings.delayMs : 0;
-    return { delayMs, blocked };
+    return blocked ? { delayMs, blocked, until: entry.blockedUntil } : { delayMs, blocked };
   }
+}
+
+/** Records a block in the shared state (idempotent; keeps the later end). */
+export function applyBlock(
+  state: LRUCache<string, BruteForceEntry>,
+  subject: BruteForceSubject,
+  id: string,
+  until: number,
+): void {
+  const key = `${subject}:${id}`;
+  const entry = state.get(key);
+  if (entry === undefined) state.set(key, { count: 0, windowStart: 0, blockedUntil: until });
+  else entry.blockedUntil = Math.max(entry.blockedUntil, until);
 }

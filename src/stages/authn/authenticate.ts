@@ -12,6 +12,8 @@ import { AUTHENTICATOR_FACTORIES, findFactory } from '../../authn/registry.js';
 import { authenticateAllOf, authenticateAnyOf, type AuthOutcome } from '../../authn/combine.js';
 import { BruteForceGuard, createBruteForceState, DEFAULT_BRUTE_FORCE } from '../../authn/brute-force.js';
 import { takeQueryParam } from '../../authn/query-param.js';
+import { shareBlocks } from '../../authn/brute-force-sharing.js';
+import { eventChannel } from '../../events/shared.js';
 import { compileIdentityHeaders, DEFAULT_FORWARD_HEADERS } from '../../authn/identity-headers.js';
 import {
   BRUTE_FORCE_SCHEMA,
@@ -180,13 +182,19 @@ export default defineStage<RouteAuthenticationConfig>({
     const challenges = authenticators.map((a) => withRealm(a.challenge, realm));
     const missingChallenge = [...new Set(challenges)].join(', ');
     const bruteForceConfig = global.bruteForce ?? {};
+    const bruteForceState = sharedService(build.services, 'authn.bruteForce', () => createBruteForceState());
     const guard =
       bruteForceConfig.enabled === false
         ? undefined
-        : new BruteForceGuard(
-            { ...DEFAULT_BRUTE_FORCE, ...bruteForceConfig },
-            sharedService(build.services, 'authn.bruteForce', () => createBruteForceState()),
-          );
+        : new BruteForceGuard({ ...DEFAULT_BRUTE_FORCE, ...bruteForceConfig }, bruteForceState);
+    const sharing =
+      guard === undefined
+        ? undefined
+        : sharedService(build.services, 'authn.bruteForce.sharing', () => {
+            const shared = shareBlocks(eventChannel(build), bruteForceState, build.services.logger);
+            build.services.onClose(() => shared.close());
+            return shared;
+          });
     const metrics = authnMetrics(build);
     const audit = build.services.logger.child({ audit: true, component: STAGE });
     const routeName = build.route.name;
@@ -290,9 +298,13 @@ export default defineStage<RouteAuthenticationConfig>({
       );
       const error = unauthenticated(failure.reason, authenticator, failure.oauthError);
       if (guard === undefined) throw error;
-      let delayMs = guard.recordFailure('ip', ctx.clientIp).delayMs;
+      const byIp = guard.recordFailure('ip', ctx.clientIp);
+      if (byIp.until !== undefined) sharing?.publish('ip', ctx.clientIp, byIp.until);
+      let delayMs = byIp.delayMs;
       if (failure.credentialId !== undefined && authenticator.method === 'api_key') {
-        delayMs = Math.max(delayMs, guard.recordFailure('key', failure.credentialId).delayMs);
+        const byKey = guard.recordFailure('key', failure.credentialId);
+        if (byKey.until !== undefined) sharing?.publish('key', failure.credentialId, byKey.until);
+        delayMs = Math.max(delayMs, byKey.delayMs);
       }
       if (delayMs === 0) throw error;
       return sleep(delayMs).then(() => {
