@@ -1,4 +1,10 @@
-import { createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  createSecretKey,
+  X509Certificate,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { createLocalJWKSet, errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import { Counter } from 'prom-client';
 import type { BuildContext } from '../pipeline/build-context.js';
@@ -72,7 +78,7 @@ function staticJwk(key: JwtStaticKeyConfig, index: number, build: BuildContext, 
   if (PRIVATE_MEMBERS.some((member) => member in jwk))
     build.fail('a static JWK must be public (no private members)', `${at}/keys/${index}`);
   try {
-    createPublicKey({ key: jwk as Parameters<typeof createPublicKey>[0] & object as never, format: 'jwk' });
+    createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
   } catch {
     build.fail('not a valid public JWK', `${at}/keys/${index}`);
   }

@@ -161,6 +161,23 @@ describe('jwt authenticator: attacks are refused', () => {
       authenticator({ issuer: ISS, algorithms: ['none'], keys: [esJwk] }),
       /never an accepted algorithm/,
     );
+    const privatePem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await assert.rejects(
+      authenticator({ issuer: ISS, algorithms: ['RS256'], keys: [{ pem: privatePem }] }),
+      /not a private key/,
+    );
+    await assert.rejects(
+      authenticator({ issuer: ISS, algorithms: ['RS256'], keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }),
+      /belong in `secret`/,
+    );
+    await assert.rejects(
+      authenticator({ issuer: ISS, algorithms: ['HS256'], secret: 'short' }),
+      /at least 32 bytes/,
+    );
+    await assert.rejects(
+      authenticator({ issuer: ISS, algorithms: ['ES256'], keys: [esJwk], jwksUri: 'http://127.0.0.1:1/' }),
+      /exactly one/,
+    );
   });
 
   test('tampered payload', async () => {
