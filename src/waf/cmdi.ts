@@ -65,7 +65,8 @@ function skipGap(lower: string, i: number): number {
   let j = i;
   for (;;) {
     const c = lower.charCodeAt(j);
-    if (isSpace(c) || c === 123 || c === 40 || c === 10 || c === 13) {
+    // not newline: it is a separator of its own, and skipping it would rescan runs of newlines
+    if (isSpace(c) || c === 123 || c === 40) {
       j++;
       continue;
     }
@@ -144,21 +145,25 @@ function commandAt(lower: string, i: number, strong: boolean, proseSeparator = f
   return false;
 }
 
-const SEPARATORS = ';|&\n`\r';
-
 export function detectCmdi(_text: string, lower: string, level: Paranoia): RuleHit {
   for (let i = 0; i < lower.length; i++) {
-    const c = lower[i] as string;
-    if (SEPARATORS.includes(c)) {
-      // a separator at the start: the value itself is appended to a command line
+    const code = lower.charCodeAt(i);
+    // ; | & \n ` \r
+    if (code === 59 || code === 124 || code === 38 || code === 10 || code === 96 || code === 13) {
       // `a & b` with blanks around a lone ampersand is prose more often than a shell
-      const prose = c === '&' && lower[i - 1] === ' ' && lower[i + 1] === ' ';
+      const prose = code === 38 && lower.charCodeAt(i - 1) === 32 && lower.charCodeAt(i + 1) === 32;
       // prose puts a blank after `;` and `|`; a command glued to the separator is shell
-      const glued = c !== '&' && c !== '\n' && c !== '\r' && isWordChar(lower.charCodeAt(i + 1));
+      const glued = code !== 38 && code !== 10 && code !== 13 && isWordChar(lower.charCodeAt(i + 1));
       if (commandAt(lower, i + 1, glued, prose)) return 'cmdi.separator-command';
-    } else if (c === '$' && lower.charCodeAt(i + 1) === 40 /* ( */ && lower.charCodeAt(i + 2) !== 40) {
-      if (commandAt(lower, i + 2, true) || level >= 2) return 'cmdi.substitution';
-    } else if ((c === '<' || c === '>') && lower.charCodeAt(i + 1) === 40) {
+    } else if (code === 36 /* $ */) {
+      if (
+        lower.charCodeAt(i + 1) === 40 &&
+        lower.charCodeAt(i + 2) !== 40 &&
+        (commandAt(lower, i + 2, true) || level >= 2)
+      ) {
+        return 'cmdi.substitution';
+      }
+    } else if ((code === 60 || code === 62) && lower.charCodeAt(i + 1) === 40) {
       if (commandAt(lower, i + 2, true)) return 'cmdi.process-substitution';
     }
   }

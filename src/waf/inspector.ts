@@ -1,4 +1,5 @@
 import type { AttackClass, Paranoia, RuleHit } from './classes.js';
+import { C, charMask } from './char-mask.js';
 import { detectCmdi } from './cmdi.js';
 import { detectEncoding } from './encoding.js';
 import { normaliseValue } from './normalise.js';
@@ -26,22 +27,56 @@ const CONTENT_DETECTORS: readonly (readonly [AttackClass, ContentDetector])[] = 
   ['sqli', detectSqli],
 ];
 
-/** Characters (besides letters for SQL words) that any detector needs to see before it can fire. */
-function isPlain(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    // letters, digits, space, and , . : ? ! _ @ + are harmless on their own
-    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 32) continue;
-    if (c === 44 || c === 46 || c === 58 || c === 63 || c === 33 || c === 95 || c === 64 || c === 43)
-      continue;
-    return false;
-  }
-  return true;
-}
+/** Characters a detector needs (any of them) before it can fire at levels 1–2; undefined: always runs. */
+const NEEDS: Readonly<Record<string, number>> = {
+  encoding: C.percent | C.control,
+  xss: C.lt | C.equals | C.colon | C.nonAscii | C.amp,
+  traversal: C.dot | C.slash | C.backslash | C.percent | C.colon | C.nonAscii,
+  ssti:
+    C.brace |
+    C.lt |
+    C.hash |
+    C.at |
+    C.dollar |
+    C.bracket |
+    C.underscore |
+    C.paren |
+    C.nonAscii |
+    C.quote |
+    C.equals,
+  nosqli: C.dollar | C.semicolon | C.equals | C.quote | C.dot,
+  cmdi:
+    C.semicolon |
+    C.pipe |
+    C.amp |
+    C.newline |
+    C.backtick |
+    C.dollar |
+    C.lt |
+    C.gt |
+    C.slash |
+    C.dot |
+    C.minus,
+};
 
-/** Words that can make a value SQL without any punctuation (`1 union select null`). */
-function hasSqlWord(value: string): boolean {
-  const lower = value.toLowerCase();
+/** Words that can make a value SQL without any punctuation (`1 union select null`, `1 or true`). */
+const SQL_PUNCTUATION =
+  C.quote |
+  C.semicolon |
+  C.pipe |
+  C.amp |
+  C.hash |
+  C.equals |
+  C.lt |
+  C.gt |
+  C.at |
+  C.backtick |
+  C.paren |
+  C.star |
+  C.minus |
+  C.slash |
+  C.nonAscii;
+function hasSqlWord(lower: string): boolean {
   return (
     lower.includes('union') ||
     lower.includes('select') ||
@@ -50,7 +85,8 @@ function hasSqlWord(value: string): boolean {
     lower.includes('having') ||
     lower.includes(' by ') ||
     lower.includes(' or ') ||
-    lower.includes(' and ')
+    lower.includes(' and ') ||
+    lower.includes('xor')
   );
 }
 
@@ -80,10 +116,16 @@ export class Inspector {
    */
   inspectValue(raw: string, urlDecode: boolean, skip?: ReadonlySet<AttackClass>): Detection | undefined {
     if (raw.length < 2) return undefined;
-    if (this.paranoia < 3 && isPlain(raw) && !hasSqlWord(raw)) return undefined;
     const value = normaliseValue(raw, urlDecode);
+    const mask = charMask(value.text) | (value.hadNul ? C.control : 0);
+    const gated = this.paranoia < 3;
     for (const [cls, detect] of this.detectors) {
       if (skip?.has(cls) === true) continue;
+      if (gated) {
+        const needs = NEEDS[cls];
+        if (needs !== undefined && (mask & needs) === 0) continue;
+        if (cls === 'sqli' && (mask & SQL_PUNCTUATION) === 0 && !hasSqlWord(value.lower)) continue;
+      }
       const rule = detect(value.text, value.lower, this.paranoia, value.hadNul);
       if (rule !== undefined) return { class: cls, rule };
     }

@@ -190,18 +190,16 @@ async function checkUrls(plan: InjectionPlan, urls: readonly UrlCandidate[]): Pr
     const verdict = ssrf.checkSync(url.value);
     if ('resolve' in verdict) {
       pending.push(
-        ssrf
-          .check(url.value)
-          .then((v) =>
-            v.blocked
-              ? {
-                  class: 'ssrf',
-                  rule: `ssrf.${v.reason ?? 'blocked'}`,
-                  location: url.location,
-                  field: url.field,
-                }
-              : undefined,
-          ),
+        ssrf.check(url.value).then((v) =>
+          v.blocked
+            ? {
+                class: 'ssrf',
+                rule: `ssrf.${v.reason ?? 'blocked'}`,
+                location: url.location,
+                field: url.field,
+              }
+            : undefined,
+        ),
       );
     } else if (verdict.blocked) {
       return {

@@ -131,7 +131,7 @@ const TWO_CHAR_OPS = new Set(['<=', '>=', '<>', '!=', '||', '&&', ':=', '::', '<
  * Tokenises `input`. With `quote` set, the input is read as if it followed that quote character
  * (the value was placed inside a string literal by the application). Stops after `max` tokens.
  */
-export function tokenizeSql(input: string, quote: '' | "'" | '"', max = 64): SqlToken[] {
+export function tokenizeSql(input: string, quote: '' | "'" | '"', max = 4096): SqlToken[] {
   const tokens: SqlToken[] = [];
   let i = 0;
   const n = input.length;

@@ -416,11 +416,88 @@ function mayBeSql(text: string, lower: string): boolean {
   );
 }
 
+/** Words whose presence makes the unquoted reading worth doing. */
+const SIGNAL_WORDS = new Set([
+  'and',
+  'or',
+  'xor',
+  'not',
+  'union',
+  'intersect',
+  'except',
+  'order',
+  'group',
+  'having',
+  'procedure',
+  'into',
+  'waitfor',
+  'exec',
+  'execute',
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'drop',
+  'create',
+  'alter',
+  'truncate',
+  'shutdown',
+  'declare',
+  'master',
+  'mysql',
+  'sys',
+  ...CATALOGUE_NAMES,
+]);
+
+function isWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/**
+ * The unquoted reading only matters with a logic operator, a statement word, a comment, `;`,
+ * `@@` or a `name(` call. One pass, no per-signal searches.
+ */
+function needsPlainReading(lower: string, level: Paranoia): boolean {
+  if (level >= 2) return true;
+  let start = -1;
+  for (let i = 0; i <= lower.length; i++) {
+    const c = i < lower.length ? lower.charCodeAt(i) : 32;
+    if (isWordCode(c) || c > 0x7f) {
+      if (start === -1) start = i;
+      continue;
+    }
+    if (start !== -1) {
+      if (i - start <= 20 && SIGNAL_WORDS.has(lower.slice(start, i))) return true;
+      if (c === 40 /* ( */) return true;
+      start = -1;
+    }
+    switch (c) {
+      case 59: // ;
+      case 35: // #
+      case 64: // @
+        return true;
+      case 38: // &&
+      case 124: // ||
+      case 45: // --
+        if (lower.charCodeAt(i + 1) === c) return true;
+        break;
+      case 47: // /*
+        if (lower.charCodeAt(i + 1) === 42) return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
 export function detectSqli(text: string, lower: string, level: Paranoia): RuleHit {
   if (text.length < 2 || !mayBeSql(text, lower)) return undefined;
-  const plain = tokenizeSql(text, '');
-  const hit = numericContext(plain, level) ?? anywhere(plain, level);
-  if (hit !== undefined) return hit;
+  if (needsPlainReading(lower, level)) {
+    const plain = tokenizeSql(text, '');
+    const hit = numericContext(plain, level) ?? anywhere(plain, level);
+    if (hit !== undefined) return hit;
+  }
   for (const quote of ["'", '"'] as const) {
     if (!text.includes(quote)) continue;
     const tokens = tokenizeSql(text, quote);

@@ -99,7 +99,7 @@ export function parseTargetUrl(value: string): URL | undefined {
 export function compileSsrf(options: SsrfOptions = {}): CompiledSsrf {
   const allowed = hostMatcher(options.allowHosts ?? []);
   const schemes = new Set(
-    (options.schemes ?? ['http', 'https']).map((s) => s.toLowerCase().replace(/:$/, '')),
+    (options.schemes ?? ['http', 'https']).map((s) => (s.endsWith(':') ? s.slice(0, -1) : s).toLowerCase()),
   );
   const lookup = options.lookup ?? defaultLookup;
   const timeoutMs = options.resolveTimeoutMs ?? 2000;

@@ -148,12 +148,18 @@ function bodyIsDangerous(body: string, level: Paranoia): boolean {
   return level >= 3 && body.includes('(');
 }
 
+/** Longest delimiter body examined: expressions are short, and this keeps the scan linear. */
+const MAX_BODY = 512;
+
 function scanDelimiters(lower: string, level: Paranoia): RuleHit {
   for (const [open, close] of OPENERS) {
     let at = lower.indexOf(open);
+    let closeAt = at === -1 ? -1 : lower.indexOf(close, at + open.length);
     while (at !== -1) {
-      const end = lower.indexOf(close, at + open.length);
-      const body = lower.slice(at + open.length, end === -1 ? Math.min(lower.length, at + 512) : end);
+      // the closer is searched for again only once passed, so the whole scan stays linear
+      if (closeAt !== -1 && closeAt < at + open.length) closeAt = lower.indexOf(close, at + open.length);
+      const end = Math.min(closeAt === -1 ? lower.length : closeAt, at + open.length + MAX_BODY);
+      const body = lower.slice(at + open.length, end);
       if (
         open === '${' &&
         (body.includes('jndi') || body.includes('${') || body.startsWith('::-') || body.includes(':-'))
@@ -162,7 +168,8 @@ function scanDelimiters(lower: string, level: Paranoia): RuleHit {
       }
       if (bodyIsDangerous(body, level)) return 'ssti.expression';
       if (level >= 4) return 'ssti.delimiter';
-      at = lower.indexOf(open, at + open.length);
+      // openers inside this body were part of what was just examined
+      at = lower.indexOf(open, Math.max(end, at + open.length));
     }
   }
   return undefined;
@@ -199,7 +206,36 @@ const DIRECTIVES = [
 /** Probes that open several template syntaxes at once (`${{<%[%'"}}%\.`). */
 const PROBE_OPENERS = ['{{', '${', '<%', '[%', '#{', '{%'];
 
+/** Every directive and delimiter contains one of these characters. */
+function mayBeTemplate(lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    // { < # @ $ [ _ ' "
+    if (
+      c === 123 ||
+      c === 60 ||
+      c === 35 ||
+      c === 64 ||
+      c === 36 ||
+      c === 91 ||
+      c === 95 ||
+      c === 39 ||
+      c === 34
+    )
+      return true;
+  }
+  return false;
+}
+
 export function detectSsti(_text: string, lower: string, level: Paranoia): RuleHit {
+  if (
+    !mayBeTemplate(lower) &&
+    !lower.includes('getclass') &&
+    !lower.includes('freemarker') &&
+    !lower.includes('java.lang')
+  ) {
+    return undefined;
+  }
   for (const directive of DIRECTIVES) if (lower.includes(directive)) return 'ssti.directive';
   let openers = 0;
   for (const opener of PROBE_OPENERS) if (lower.includes(opener)) openers++;

@@ -53,6 +53,33 @@ const SENSITIVE_PATHS = [
   'web.config',
   'system.ini',
 ];
+/** Paths indexed by their first two characters, so a value is checked at each separator only. */
+const BY_PREFIX = new Map<string, string[]>();
+const UNANCHORED: string[] = [];
+for (const path of SENSITIVE_PATHS) {
+  if (path.startsWith('/') || path.startsWith('\\')) {
+    const key = path.slice(0, 2);
+    const list = BY_PREFIX.get(key) ?? [];
+    list.push(path);
+    BY_PREFIX.set(key, list);
+  } else {
+    UNANCHORED.push(path);
+  }
+}
+
+function findSensitivePath(path: string): boolean {
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
+    for (const candidate of BY_PREFIX.get(path.slice(i, i + 2)) ?? [])
+      if (path.startsWith(candidate, i)) return true;
+  }
+  for (let i = path.indexOf('\\'); i !== -1; i = path.indexOf('\\', i + 1)) {
+    for (const candidate of BY_PREFIX.get(path.slice(i, i + 2)) ?? [])
+      if (path.startsWith(candidate, i)) return true;
+  }
+  for (const candidate of UNANCHORED) if (path.includes(candidate)) return true;
+  return false;
+}
+
 const WRAPPERS = [
   'file://',
   'php://',
@@ -123,9 +150,10 @@ export function detectTraversal(text: string, rawLower: string, level: Paranoia)
   }
   if (lower.includes('/') || lower.includes('\\') || lower.includes(':') || lower.includes('.ini')) {
     const path = lower.includes('/./') || lower.includes('//') ? collapse(lower) : lower;
-    for (const file of SENSITIVE_PATHS) if (path.includes(file)) return 'traversal.sensitive-file';
-    for (const wrapper of WRAPPERS)
-      if (path.includes(wrapper) || lower.includes(wrapper)) return 'traversal.stream-wrapper';
+    if (findSensitivePath(path)) return 'traversal.sensitive-file';
+    if (lower.includes(':')) {
+      for (const wrapper of WRAPPERS) if (lower.includes(wrapper)) return 'traversal.stream-wrapper';
+    }
   }
   if (level >= 3 && (lower.startsWith('/') || lower.startsWith('\\\\') || lower.startsWith('~/')))
     return 'traversal.absolute-path';

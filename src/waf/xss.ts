@@ -137,7 +137,8 @@ function findEventHandler(lower: string): boolean {
     const before = at === 0 ? 32 : lower.charCodeAt(at - 1);
     if (isAttrSeparator(before) || before === 0x3c) {
       let j = at + 2;
-      while (j < lower.length && isLetter(lower.charCodeAt(j))) j++;
+      // event names are short; the cap keeps `onononon…` linear
+      while (j < lower.length && j < at + 48 && isLetter(lower.charCodeAt(j))) j++;
       if (j > at + 2 && EVENT_HANDLERS.has(lower.slice(at + 2, j))) {
         while (
           j < lower.length &&
