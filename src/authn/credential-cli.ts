@@ -81,6 +81,14 @@ export async function runSubcommand(
     return 2;
   }
   const json = values.json === true;
+  /** Errors go to stderr: one line of text, or `{"error": ..., "code": ...}` with --json. */
+  const report = (message: string, code?: string): void => {
+    io.stderr(
+      json
+        ? JSON.stringify({ error: message, ...(code === undefined ? {} : { code }) }) + '\n'
+        : `error: ${message}\n`,
+    );
+  };
   let opened: Awaited<ReturnType<typeof openCredentialAdmin>> | undefined;
   try {
     const configFile = typeof values.config === 'string' ? values.config : DEFAULT_CONFIG_FILE;
@@ -101,10 +109,10 @@ export async function runSubcommand(
       error instanceof ConfigError ||
       error instanceof UsageError
     ) {
-      io.stderr(`error: ${error.message}\n`);
+      report(error.message, error instanceof CredentialAdminError ? error.code : undefined);
       return error instanceof UsageError ? 2 : 1;
     }
-    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    report(error instanceof Error ? error.message : String(error));
     return 1;
   } finally {
     await opened?.close();

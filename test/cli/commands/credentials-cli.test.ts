@@ -122,6 +122,9 @@ describe('consumers / keys / clients CLI', () => {
     assert.equal((await cli(keys, 'create', 'api-user', '--expires', 'soon')).code, 2);
     assert.equal((await cli(keys, 'create', 'api-user', '--cidrs', '300.1.1.1/8')).code, 1);
     assert.equal((await cli(keys, 'revoke', 'not-a-lookup-id')).code, 1);
+    const asJson = await cli(keys, 'create', 'nobody', '--json');
+    assert.equal(asJson.code, 1);
+    assert.deepEqual(JSON.parse(asJson.err), { error: 'no consumer nobody', code: 'not_found' });
     const missingConfig = await keys(['list', '--config', join(dir, 'nope.yaml')], {
       stdout: () => {},
       stderr: () => {},
