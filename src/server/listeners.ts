@@ -123,6 +123,33 @@ function harden(
   return sockets;
 }
 
+/**
+ * Refuses requests with more than `max` header fields with 431. Node's `maxHeadersCount` only
+ * drops the extra fields silently, so the parser is allowed one more and the excess is caught here.
+ */
+function headerCountGuard(handler: RequestHandler, max: number): RequestHandler {
+  return (req, res) => {
+    if (req.rawHeaders.length <= max * 2) {
+      handler(req, res);
+      return;
+    }
+    const spec = ERROR_CATALOGUE.headers_too_large;
+    const body = JSON.stringify({
+      type: problemType('headers_too_large'),
+      title: spec.title,
+      status: spec.status,
+      code: 'headers_too_large',
+    });
+    const headers: Record<string, string> = {
+      'content-type': 'application/problem+json',
+      'content-length': String(Buffer.byteLength(body)),
+    };
+    if (req.httpVersionMajor === 1) headers.connection = 'close';
+    (res as ServerResponse).writeHead(spec.status, headers);
+    res.end(body);
+  };
+}
+
 /** Creates (but does not start) one listener. */
 export async function createListener(
   config: ListenerConfig,
@@ -137,6 +164,12 @@ export async function createListener(
     requestTimeout: limits.requestTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks headers/request timeouts only on this interval (default 30 s): without it a
+    // slowloris connection outlives headersTimeoutMs by up to 30 s.
+    connectionsCheckingInterval: Math.max(
+      50,
+      Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)),
+    ),
     requireHostHeader: true,
     insecureHTTPParser: false,
     noDelay: true,
@@ -155,6 +188,7 @@ export async function createListener(
         res.end();
       }
     : handler;
+  const guardedHandler = headerCountGuard(effectiveHandler, limits.maxHeaderCount);
   if (config.tls) {
     tls = await TlsContexts.create(config.tls, resolvePath, logger);
     const tlsOptions: TlsOptions = tls.serverOptions;
@@ -171,7 +205,7 @@ export async function createListener(
         },
         ALPNProtocols: ['h2', 'http/1.1'],
       } as Parameters<typeof createSecureServer>[0]);
-      server.on('request', effectiveHandler);
+      server.on('request', guardedHandler);
       server.setTimeout(limits.requestTimeoutMs);
       server.on('session', (session) => {
         session.setTimeout(limits.keepAliveTimeoutMs * 12, () => session.close());
@@ -179,9 +213,9 @@ export async function createListener(
     } else {
       server = createHttpsServer(
         { ...tlsOptions, ...httpOptions },
-        effectiveHandler as (req: IncomingMessage, res: ServerResponse) => void,
+        guardedHandler as (req: IncomingMessage, res: ServerResponse) => void,
       );
-      server.maxHeadersCount = limits.maxHeaderCount;
+      server.maxHeadersCount = limits.maxHeaderCount + 1; // one over: see headerCountGuard
     }
     const tlsServer = server;
     tls.watch((options) =>
@@ -190,9 +224,9 @@ export async function createListener(
   } else {
     server = createHttpServer(
       httpOptions,
-      effectiveHandler as (req: IncomingMessage, res: ServerResponse) => void,
+      guardedHandler as (req: IncomingMessage, res: ServerResponse) => void,
     );
-    server.maxHeadersCount = limits.maxHeaderCount;
+    server.maxHeadersCount = limits.maxHeaderCount + 1; // one over: see headerCountGuard
   }
   const sockets = harden(server, limits, logger, name);
   const sessions = new Set<ServerHttp2Session>();
