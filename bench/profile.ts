@@ -1,6 +1,6 @@
 // Profiles one benchmark row's gateway under wrk load with `node --cpu-prof` and prints the
 // top self-time functions. Usage:
-//   node --import tsx bench/profile.ts [--row plain] [--duration 10] [--connections 50] [--no-build]
+//   node --import tsx bench/profile.ts [--row plain] [--duration 10] [--connections 50] [--boost 20] [--no-build]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -10,7 +10,7 @@ import { renderSummary, type Profile } from './cpuprofile-summary.js';
 import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
 import { firstRequest, writeLoadScript } from './lib/load-script.js';
 import { startGateway, writeConfig } from './lib/gateway.js';
-import { freePort, runCommand, startService, waitFor } from './lib/process.js';
+import { freePort, runCommand, setNiceness, startService, waitFor } from './lib/process.js';
 import { runWrk } from './lib/wrk.js';
 import { ROWS } from './rows.js';
 
@@ -22,9 +22,11 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     top: { type: 'string', default: '25' },
+    boost: { type: 'string', default: '0' },
     'no-build': { type: 'boolean', default: false },
   },
 });
+setNiceness(-Number(values.boost));
 
 async function main(): Promise<void> {
   const row = ROWS.find((r) => r.id === values.row);

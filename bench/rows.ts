@@ -46,6 +46,8 @@ export interface GatewayRow {
   readonly compareTo?: string;
   /** Targets from the issues: minimum ratio to `compareTo`. */
   readonly target?: number;
+  /** A diagnostic row, measured only when named with --only or with --all. */
+  readonly extra?: boolean;
   readonly setup: (fx: Fixtures) => Promise<GatewaySetup>;
 }
 
@@ -96,6 +98,17 @@ export const ROWS: readonly Row[] = [
     id: 'plain',
     label: 'Portcullis plain proxy, 1 worker, access log off',
     setup: async () => ({ config: publicRoute(), load: { path: '/items/42', expectStatus: 200 } }),
+  },
+  {
+    kind: 'gateway',
+    id: 'plain-no-response-stage',
+    label: 'plain proxy without the default response stage (upstreamErrors.replace5xx: false)',
+    compareTo: 'plain',
+    extra: true,
+    setup: async () => ({
+      config: publicRoute({ upstreamErrors: { replace5xx: false } }),
+      load: { path: '/items/42', expectStatus: 200 },
+    }),
   },
   {
     kind: 'gateway',

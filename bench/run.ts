@@ -10,7 +10,15 @@ import { cpuSeconds, processTree } from './lib/cpu.js';
 import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
 import { probeStatus, startGateway, validateConfig, writeConfig } from './lib/gateway.js';
 import { startNginx } from './lib/nginx.js';
-import { freePort, hasExecutable, runCommand, startService, waitFor, type Service } from './lib/process.js';
+import {
+  freePort,
+  hasExecutable,
+  runCommand,
+  setNiceness,
+  startService,
+  waitFor,
+  type Service,
+} from './lib/process.js';
 import { commandDelta, type BenchRedis } from './lib/redis.js';
 import { coreTargets, renderRounds, renderTable, type RowResult, type Sample } from './lib/report.js';
 import { runWrk } from './lib/wrk.js';
@@ -22,8 +30,12 @@ const USAGE = `Usage: npm run bench -- [options]
   --duration S       seconds per wrk run (default 6)
   --warmup S         unmeasured seconds of load per row before the rounds (default 2)
   --connections N    wrk connections (default 50)
+  --boost N          run servers and wrk under nice -n -N (root only): shields the run from other work
   --only a,b         only these rows (ids: ${ROWS.map((r) => r.id).join(', ')})
   --skip a,b         leave these rows out
+  --all              also the diagnostic rows (${ROWS.filter((r) => 'extra' in r && r.extra === true)
+    .map((r) => r.id)
+    .join(', ')})
   --no-build         use the existing dist/ (default: npm run build first)
   --keep             keep the temp directory (configs, logs)`;
 
@@ -35,11 +47,13 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '6' },
     warmup: { type: 'string', default: '2' },
+    boost: { type: 'string', default: '0' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
     skip: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    all: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -49,11 +63,17 @@ if (values.help) {
 }
 const rounds = Number(values.rounds);
 const warmupSec = Number(values.warmup);
+const niceness = -Number(values.boost);
+setNiceness(niceness);
 const durationSec = Number(values.duration);
 const connections = Number(values.connections);
 const only = values.only?.split(',');
 const skip = values.skip?.split(',') ?? [];
-const rows = ROWS.filter((r) => (only === undefined || only.includes(r.id)) && !skip.includes(r.id));
+const rows = ROWS.filter(
+  (r) =>
+    (only === undefined ? values.all || !('extra' in r && r.extra === true) : only.includes(r.id)) &&
+    !skip.includes(r.id),
+);
 
 interface Target {
   readonly result: RowResult & { samples: Sample[]; notes: string[] };
@@ -82,6 +102,8 @@ function versionLine(command: string, args: string[]): Promise<string> {
     (r) => (r.stdout + r.stderr).trim().split('\n')[0] ?? '',
   );
 }
+
+const startedAt = Date.now();
 
 async function main(): Promise<void> {
   await checkTools();
@@ -218,9 +240,25 @@ async function main(): Promise<void> {
       }
     }
 
+    // Round trips vs commands run inside scripts: a short extra run watched with MONITOR.
+    for (const t of targets) {
+      if (t.redis === undefined) continue;
+      const watched = await t.redis.monitor(() =>
+        runWrk({ url: t.url + t.load.path, threads: 1, connections, durationSec: 1, script: t.script }),
+      );
+      const per = (calls: Record<string, number>) =>
+        Object.entries(calls)
+          .filter(([name]) => name !== 'info')
+          .map(([name, n]) => `${name} ${(n / Math.max(1, watched.result.requests)).toFixed(3)}`)
+          .join(', ') || 'none';
+      t.result.notes.push(
+        `MONITOR sample: round trips/request ${per(watched.topLevel)}; inside scripts ${per(watched.inScripts)}`,
+      );
+    }
+
     const table = renderTable(results);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const command = `npm run bench -- --rounds ${rounds} --duration ${durationSec} --connections ${connections}${only ? ` --only ${only.join(',')}` : ''}${skip.length ? ` --skip ${skip.join(',')}` : ''}`;
+    const command = `npm run bench -- --rounds ${rounds} --duration ${durationSec} --connections ${connections}${niceness !== 0 ? ` --boost ${-niceness}` : ''}${only ? ` --only ${only.join(',')}` : ''}${skip.length ? ` --skip ${skip.join(',')}` : ''}`;
     const environment = [
       `- date: ${new Date().toISOString()}`,
       `- command: \`${command}\``,
@@ -236,7 +274,10 @@ async function main(): Promise<void> {
     mkdirSync(join(here, 'results'), { recursive: true });
     const out = join(here, 'results', `${stamp}.md`);
     writeFileSync(out, report);
-    console.log(`\n${environment}\n\n${table}\n\n${targetLines}\n\nwritten to ${out}`);
+    const elapsed = ((Date.now() - startedAt) / 1000).toFixed(0);
+    console.log(
+      `\n${environment}\n\n${table}\n\n${targetLines}\n\nwritten to ${out} (whole run ${elapsed} s)`,
+    );
   } finally {
     await cleanup();
   }

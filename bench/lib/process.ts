@@ -4,6 +4,20 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+let niceness = 0;
+
+/**
+ * Scheduling priority for the processes under test and the load generator (`nice -n`); a
+ * negative value (root only) keeps other work on a shared machine from distorting the run.
+ */
+export function setNiceness(value: number): void {
+  niceness = value;
+}
+
+function withNice(command: string, args: readonly string[]): [string, string[]] {
+  return niceness === 0 ? [command, [...args]] : ['nice', ['-n', String(niceness), command, ...args]];
+}
+
 export interface Service {
   readonly name: string;
   readonly child: ChildProcess;
@@ -20,7 +34,8 @@ export function startService(
   args: readonly string[],
   options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string },
 ): Service {
-  const child = spawn(command, args, {
+  const [file, argv] = withNice(command, args);
+  const child = spawn(file, argv, {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,10 +72,11 @@ export function startService(
 export function runCommand(
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; allowFailure?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; allowFailure?: boolean; nice?: boolean } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
+    const [file, argv] = options.nice === true ? withNice(command, args) : [command, [...args]];
+    const child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

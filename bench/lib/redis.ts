@@ -7,6 +7,13 @@ export interface BenchRedis {
   readonly service: Service;
   /** Total calls per command from INFO commandstats (e.g. { evalsha: 1234 }). */
   commandCalls(): Promise<Record<string, number>>;
+  /**
+   * Watches MONITOR while `during` runs and counts commands sent by clients (round trips) apart
+   * from those run inside Lua scripts (INFO commandstats counts both).
+   */
+  monitor<T>(
+    during: () => Promise<T>,
+  ): Promise<{ result: T; topLevel: Record<string, number>; inScripts: Record<string, number> }>;
   stop(): Promise<void>;
 }
 
@@ -20,6 +27,7 @@ export async function startRedis(dir: string): Promise<BenchRedis> {
     { logFile: join(dir, 'redis.log') },
   );
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined); // start-up races and shutdown; waitFor reports real failures
   await waitFor('redis-server', async () => {
     if (client.status !== 'ready') await client.connect();
     return (await client.ping()) === 'PONG';
@@ -34,6 +42,23 @@ export async function startRedis(dir: string): Promise<BenchRedis> {
         calls[match[1] as string] = Number(match[2]);
       }
       return calls;
+    },
+    async monitor(during) {
+      const watcher = await client.monitor();
+      watcher.on('error', () => undefined);
+      const topLevel: Record<string, number> = {};
+      const inScripts: Record<string, number> = {};
+      watcher.on('monitor', (_time: string, args: string[], source: string) => {
+        const name = (args[0] ?? '').toLowerCase();
+        const bucket = source === 'lua' || source.endsWith(' lua') ? inScripts : topLevel;
+        bucket[name] = (bucket[name] ?? 0) + 1;
+      });
+      try {
+        const result = await during();
+        return { result, topLevel, inScripts };
+      } finally {
+        watcher.disconnect();
+      }
     },
     async stop() {
       client.disconnect();

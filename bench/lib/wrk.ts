@@ -64,6 +64,6 @@ export function wrkArgs(options: WrkOptions): string[] {
 }
 
 export async function runWrk(options: WrkOptions): Promise<WrkResult & { output: string }> {
-  const { stdout } = await runCommand('wrk', wrkArgs(options));
+  const { stdout } = await runCommand('wrk', wrkArgs(options), { nice: true });
   return { ...parseWrk(stdout), output: stdout };
 }
