@@ -148,7 +148,9 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
   }
 
   let scopes: ScopePolicy | undefined;
-  if (config.scopes === 'openapi') {
+  // With an OpenAPI document, its security requirements apply unless the route says `scopes: false`.
+  const scopeMode = config.scopes ?? (operations === undefined ? undefined : 'openapi');
+  if (scopeMode === 'openapi') {
     if (operations === undefined)
       return fail('scopes: openapi needs an OpenAPI document on the route (openapi.spec)', '/scopes');
     for (const op of operations)
@@ -156,8 +158,8 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
         fail(`${op.operationId ?? op.pathTemplate}: ${message}`, '/scopes'),
       );
     scopes = { mode: 'openapi' };
-  } else if (config.scopes !== undefined) {
-    const entries = Object.entries(config.scopes).map(([text, list]) => {
+  } else if (scopeMode !== undefined && scopeMode !== false) {
+    const entries = Object.entries(scopeMode).map(([text, list]) => {
       const pointer = `/scopes/${text.replaceAll('~', '~0').replaceAll('/', '~1')}`;
       for (const scope of list)
         if (!SCOPE_TOKEN.test(scope)) fail(`"${scope}" is not a valid scope token`, pointer);

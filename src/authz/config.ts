@@ -67,7 +67,7 @@ export interface AuthorizationConfig {
   readonly roles?: RolesConfig;
   readonly rbac?: boolean;
   readonly rolesFrom?: { readonly claim: string | readonly string[] };
-  readonly scopes?: 'openapi' | Readonly<Record<string, readonly string[]>>;
+  readonly scopes?: 'openapi' | false | Readonly<Record<string, readonly string[]>>;
   readonly privileged?: readonly string[];
   readonly methodOverride?: boolean;
   readonly ownership?: readonly OwnershipRuleConfig[];

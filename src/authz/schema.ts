@@ -71,9 +71,10 @@ export const AUTHORIZATION_SCHEMA: JSONSchemaType = {
     },
     scopes: {
       description:
-        '"openapi" to enforce each operation\'s security scopes, or a map selector -> required scopes.',
+        '"openapi" (the default with an OpenAPI document) enforces each operation\'s security scopes; false skips them; or a map selector -> required scopes.',
       oneOf: [
         { const: 'openapi' },
+        { const: false },
         { type: 'object', additionalProperties: stringList('Scopes all required.') },
       ],
     },

@@ -30,7 +30,6 @@ describe('authorization driven by the OpenAPI document', () => {
               ops: { permissions: ['listOrders', '* /v1/users/{id}'] },
               root: { permissions: ['*'] },
             },
-            scopes: 'openapi',
             ownership: [
               { operation: 'getAccount', param: 'path.accountId', equals: 'identity.attributes.account_id' },
               { operation: 'updateProfile', param: 'body./ownerId', equals: 'identity.subject' },
@@ -43,6 +42,7 @@ describe('authorization driven by the OpenAPI document', () => {
           openapi: { spec: 'bank.yaml', basePath: '/lenient', strict: false, validateRequests: false },
           authorization: {
             roles: { root: { permissions: ['*'] }, user: { permissions: ['* /lenient/**'] } },
+            scopes: false,
             ownership: [
               { operation: 'getAccount', param: 'path.accountId', equals: 'identity.attributes.account_id' },
             ],
@@ -53,7 +53,7 @@ describe('authorization driven by the OpenAPI document', () => {
   });
   after(() => h.close());
 
-  test('operation scopes are enforced with an RFC 6750 challenge', async () => {
+  test('operation scopes are enforced by default with an RFC 6750 challenge', async () => {
     assert.equal((await h.call('alice', '/v1/accounts/acc-alice')).status, 200);
     const res = await h.call('noscope', '/v1/accounts/acc-noscope');
     assert.equal(res.status, 403);
