@@ -13,7 +13,6 @@ export const ERROR_CATALOGUE = {
   bad_request: { status: 400, title: 'Malformed request' },
   bad_path: { status: 400, title: 'Malformed or ambiguous request path' },
   bad_framing: { status: 400, title: 'Malformed or conflicting message framing' },
-  bad_host: { status: 400, title: 'Missing or malformed Host header' },
   request_timeout: { status: 408, title: 'Request not received in time' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   uri_too_long: { status: 414, title: 'Request URI too long' },

@@ -251,6 +251,8 @@ export class Runner {
   }
 
   private async proxy(ctx: Context, res: Res): Promise<void> {
+    // The client may have gone while an asynchronous stage ran: send nothing upstream.
+    if (res.destroyed) return;
     const upstream = ctx.route.upstream;
     if (!upstream) {
       this.fail(ctx, res, new GatewayError('not_found', { reason: 'route_without_upstream' }));
