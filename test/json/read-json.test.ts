@@ -1,0 +1,64 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import { DEFAULT_JSON_LIMITS } from '../../src/json/limits.js';
+import { JSON_BODY_KEY, readJson } from '../../src/json/read-json.js';
+import type { RequestContext } from '../../src/pipeline/context.js';
+import type { RequestBody } from '../../src/pipeline/request-body.js';
+
+function context(text: string): { ctx: RequestContext; reads: () => number } {
+  let reads = 0;
+  const buffer = Buffer.from(text);
+  const body: RequestBody = {
+    present: buffer.length > 0,
+    declaredLength: buffer.length,
+    mediaType: 'application/json',
+    buffered: false,
+    async read(limit: number) {
+      reads++;
+      if (buffer.length > limit) throw new GatewayError('payload_too_large');
+      return buffer;
+    },
+    replace: () => undefined,
+    parsed: new Map(),
+  };
+  return { ctx: { body } as unknown as RequestContext, reads: () => reads };
+}
+
+describe('readJson', () => {
+  test('parses once and shares the value under ctx.body.parsed', async () => {
+    const { ctx, reads } = context('{"a":[1,2]}');
+    const first = await readJson(ctx);
+    const second = await readJson(ctx);
+    assert.deepEqual(first, { a: [1, 2] });
+    assert.equal(first, second);
+    assert.equal(ctx.body.parsed.get(JSON_BODY_KEY), first);
+    assert.equal(reads(), 1);
+  });
+
+  test('an empty body reads as undefined', async () => {
+    assert.equal(await readJson(context('').ctx), undefined);
+  });
+
+  test('oversized bodies are payload_too_large', async () => {
+    await assert.rejects(
+      readJson(context('{"a":1}').ctx, { ...DEFAULT_JSON_LIMITS, maxBodyBytes: 3 }),
+      (error: unknown) => {
+        return error instanceof GatewayError && error.code === 'payload_too_large';
+      },
+    );
+  });
+
+  test('hostile JSON is validation_failed with a pointer and a reason for logs', async () => {
+    await assert.rejects(readJson(context('{"user":{"__proto__":{"admin":true}}}').ctx), (error: unknown) => {
+      assert.ok(error instanceof GatewayError);
+      assert.equal(error.code, 'validation_failed');
+      assert.equal(error.status, 400);
+      assert.equal(error.reason, 'json_forbidden_key');
+      assert.deepEqual(error.extensions, {
+        errors: [{ in: 'body', pointer: '/user/__proto__', message: 'forbidden member name "__proto__"' }],
+      });
+      return true;
+    });
+  });
+});
