@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { Identity } from '../pipeline/identity.js';
+import { sharedService } from '../pipeline/services.js';
+import type { Consumer } from '../store/types.js';
+import { CertificateConsumers, type ConsumerRef } from './client-cert-consumers.js';
+import { credentialServices } from './credential-services.js';
 import { AuthenticationFailure, type Authenticator, type AuthenticatorFactory } from './authenticator.js';
 import {
   clientCertSectionSchema,
@@ -20,6 +25,8 @@ export interface ClientCertAuthenticatorOptions {
   readonly cas: readonly X509Certificate[];
   readonly revoked: RevokedSerials | undefined;
   readonly consumers: readonly ClientCertMappingConfig[];
+  /** Resolves mappings that name a credential-store consumer. */
+  readonly directory?: CertificateConsumers;
   readonly now?: () => number;
 }
 
@@ -154,7 +161,7 @@ export function createClientCertAuthenticator(options: ClientCertAuthenticatorOp
   return {
     method: 'mtls',
     challenge: `Mutual realm="${options.realm}"`,
-    authenticate(ctx): Identity | undefined {
+    authenticate(ctx): Identity | Promise<Identity> | undefined {
       const socket = ctx.tlsSocket;
       if (socket === undefined) return undefined;
       const raw = socket.getPeerCertificate().raw as Buffer | undefined;
@@ -174,28 +181,60 @@ export function createClientCertAuthenticator(options: ClientCertAuthenticatorOp
       if (cert.mapping === undefined && options.requireMapping) {
         throw new AuthenticationFailure('mtls_unmapped', { credentialId: cert.fingerprint });
       }
-      const subject = subjectOf(cert);
-      if (subject === undefined)
-        throw new AuthenticationFailure('mtls_no_subject', { credentialId: cert.fingerprint });
       const mapping = cert.mapping;
-      return Object.freeze({
-        subject,
-        method: 'mtls',
-        credentialId: cert.fingerprint,
-        roles: Object.freeze([...(mapping?.roles ?? [])]),
-        scopes: Object.freeze([...(mapping?.scopes ?? [])]),
-        attributes: Object.freeze({
-          certificateSubject: normaliseDn(cert.subject),
-          certificateFingerprint: cert.fingerprint,
-          certificateThumbprint: cert.thumbprint,
-          ...(cert.sans.length > 0 ? { certificateSan: cert.sans } : {}),
-        }),
-        expiresAt: cert.notAfter,
-        ...(mapping?.consumerId === undefined ? {} : { consumerId: mapping.consumerId }),
-        ...(mapping?.tenant === undefined ? {} : { tenant: mapping.tenant }),
-      });
+      const ref = mapping === undefined ? undefined : consumerRef(mapping);
+      if (ref === undefined || options.directory === undefined) return identityOf(cert, undefined);
+      const known = options.directory.cached(ref);
+      if (known !== undefined) return identityOf(cert, known);
+      return options.directory.load(ref).then(
+        (consumer) => identityOf(cert, consumer),
+        (error: unknown) => {
+          throw new GatewayError('authn_unavailable', {
+            reason: 'mtls_consumer_lookup_failed',
+            cause: error,
+            headers: { 'retry-after': '5' },
+          });
+        },
+      );
     },
   };
+
+  function identityOf(cert: CertificateFacts, consumer: Consumer | null | undefined): Identity {
+    const mapping = cert.mapping;
+    if (consumer === null)
+      throw new AuthenticationFailure('mtls_consumer_missing', { credentialId: cert.fingerprint });
+    if (consumer?.disabled === true) {
+      throw new AuthenticationFailure('mtls_consumer_disabled', { credentialId: cert.fingerprint });
+    }
+    const subject = mapping?.name ?? consumer?.name ?? subjectOf(cert);
+    if (subject === undefined)
+      throw new AuthenticationFailure('mtls_no_subject', { credentialId: cert.fingerprint });
+    const consumerId = consumer?.id ?? mapping?.consumerId;
+    const tenant = mapping?.tenant ?? consumer?.tenant ?? undefined;
+    return Object.freeze({
+      subject,
+      method: 'mtls',
+      credentialId: cert.fingerprint,
+      roles: Object.freeze([...new Set([...(mapping?.roles ?? []), ...(consumer?.roles ?? [])])]),
+      scopes: Object.freeze([...(mapping?.scopes ?? [])]),
+      attributes: Object.freeze({
+        ...(consumer?.attributes ?? {}),
+        certificateSubject: normaliseDn(cert.subject),
+        certificateFingerprint: cert.fingerprint,
+        certificateThumbprint: cert.thumbprint,
+        ...(cert.sans.length > 0 ? { certificateSan: cert.sans } : {}),
+      }),
+      expiresAt: cert.notAfter,
+      ...(consumerId === undefined ? {} : { consumerId }),
+      ...(tenant === undefined ? {} : { tenant }),
+    });
+  }
+}
+
+function consumerRef(mapping: ClientCertMappingConfig): ConsumerRef | undefined {
+  if (mapping.consumerId !== undefined) return { id: mapping.consumerId };
+  if (mapping.consumer !== undefined) return { name: mapping.consumer };
+  return undefined;
 }
 
 function readCas(file: string): X509Certificate[] {
@@ -208,7 +247,7 @@ export const clientCertFactory: AuthenticatorFactory = {
   kind: 'mtls',
   globalKey: 'mtls',
   globalSchema: clientCertSectionSchema,
-  create(instance, build) {
+  async create(instance, build) {
     if (instance !== undefined) return build.fail('`mtls` takes no instance name (write `mtls`)');
     const authn = build.config.authn as { mtls?: ClientCertConfig; realm?: string } | undefined;
     const config = authn?.mtls ?? {};
@@ -230,6 +269,27 @@ export const clientCertFactory: AuthenticatorFactory = {
         return build.fail(`cannot use the CRL: ${(error as Error).message}`, '/authn/mtls/crl');
       }
     }
+    const consumers = config.consumers ?? [];
+    let directory: CertificateConsumers | undefined;
+    if (consumers.some((entry) => consumerRef(entry) !== undefined)) {
+      try {
+        const { store, beforeClose } = await credentialServices(
+          build.services,
+          build.config,
+          build.configDir,
+        );
+        directory = sharedService(build.services, 'authn.mtls.consumers', () => {
+          const created = new CertificateConsumers(store);
+          beforeClose(() => created.close());
+          return created;
+        });
+      } catch (error) {
+        return build.fail(
+          `consumer mappings need the credential store: ${(error as Error).message}`,
+          '/authn/mtls/consumers',
+        );
+      }
+    }
     return createClientCertAuthenticator({
       realm: authn?.realm ?? 'portcullis',
       subjectFrom: config.subjectFrom ?? 'subjectCN',
@@ -237,7 +297,8 @@ export const clientCertFactory: AuthenticatorFactory = {
       requireMapping: config.requireMapping ?? false,
       cas,
       revoked,
-      consumers: config.consumers ?? [],
+      consumers,
+      ...(directory === undefined ? {} : { directory }),
     });
   },
 };

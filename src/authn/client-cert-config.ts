@@ -10,7 +10,10 @@ export interface ClientCertMappingConfig {
   readonly subject?: string;
   /** A subjectAltName entry, e.g. `DNS:svc.internal` or `URI:spiffe://acme/svc`. */
   readonly san?: string;
+  /** Credential-store consumer by id: its name, roles, tenant and attributes join the identity. */
   readonly consumerId?: string;
+  /** Credential-store consumer by name (instead of `consumerId`). */
+  readonly consumer?: string;
   /** Identity subject (default: the certificate value chosen by `subjectFrom`). */
   readonly name?: string;
   readonly roles?: readonly string[];
@@ -56,7 +59,16 @@ const mappingSchema: JSONSchemaType = {
       pattern: '^(DNS|URI|email|IP Address):',
       description: 'A SAN entry, e.g. `DNS:svc.internal`.',
     },
-    consumerId: { type: 'string', minLength: 1, description: 'Consumer id in the credential store.' },
+    consumerId: {
+      type: 'string',
+      minLength: 1,
+      description: 'Credential-store consumer id: a missing or disabled consumer refuses the certificate.',
+    },
+    consumer: {
+      type: 'string',
+      minLength: 1,
+      description: 'Credential-store consumer name (instead of `consumerId`).',
+    },
     name: { type: 'string', minLength: 1, description: 'Identity subject.' },
     roles: { type: 'array', items: { type: 'string' } },
     scopes: { type: 'array', items: { type: 'string' } },
