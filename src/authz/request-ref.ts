@@ -34,43 +34,71 @@ export function compileRequestRef(text: string): RequestRef {
 
 const QUERY_KEY = 'authz.query';
 
-/** Every value of a query parameter (repeated parameters give several: all of them are checked). */
+/**
+ * Every value of a query parameter. Names match broadly, as restrictions should: any case, and
+ * with a `[...]` suffix (`tenantId[]`, `TENANTID`) since some frameworks bind those to the same
+ * field. Repeated parameters give several values: all of them are checked.
+ */
 export function queryValues(ctx: RequestContext, name: string): string[] {
-  let parsed = ctx.state.get(QUERY_KEY) as URLSearchParams | undefined;
+  let parsed = ctx.state.get(QUERY_KEY) as [string, string][] | undefined;
   if (parsed === undefined) {
-    parsed = new URLSearchParams(ctx.query);
+    parsed = [...new URLSearchParams(ctx.query)];
     ctx.state.set(QUERY_KEY, parsed);
   }
-  return parsed.getAll(name);
+  const wanted = name.toLowerCase();
+  const out: string[] = [];
+  for (const [key, value] of parsed) {
+    if (key.length < wanted.length) continue;
+    const bracket = key.indexOf('[');
+    const base = (bracket === -1 ? key : key.slice(0, bracket)).toLowerCase();
+    if (base === wanted) out.push(value);
+  }
+  return out;
 }
 
 /**
  * The values found at a JSON pointer: a string or number gives one, an array of them gives each,
- * absence gives none. Anything else (object, boolean, null, nested arrays) is `undefined`: unusable.
+ * absence gives none. Keys match in any case (`ownerId`, `OwnerId`: several deserialisers bind
+ * both to one field), and every match is collected. Anything else (object, boolean, null, nested
+ * arrays) is `undefined`: unusable.
  */
 export function bodyValues(body: unknown, pointer: readonly string[]): string[] | undefined {
-  let value = body;
-  for (const token of pointer) {
-    if (Array.isArray(value)) {
-      if (!/^(0|[1-9][0-9]*)$/.test(token)) return [];
-      value = value[Number(token)];
-    } else if (value !== null && typeof value === 'object' && Object.hasOwn(value, token)) {
-      value = (value as Record<string, unknown>)[token];
-    } else {
-      return [];
-    }
-    if (value === undefined) return [];
-  }
-  if (typeof value === 'string') return [value];
-  if (typeof value === 'number' && Number.isFinite(value)) return [String(value)];
+  const out: string[] = [];
+  return collect(body, pointer, 0, out) ? out : undefined;
+}
+
+function collect(value: unknown, pointer: readonly string[], index: number, out: string[]): boolean {
+  if (value === undefined) return true;
+  if (index === pointer.length) return leafValues(value, out);
+  const token = pointer[index] as string;
   if (Array.isArray(value)) {
-    const out: string[] = [];
-    for (const item of value) {
-      if (typeof item === 'string') out.push(item);
-      else if (typeof item === 'number' && Number.isFinite(item)) out.push(String(item));
-      else return undefined;
-    }
-    return out;
+    if (!/^(0|[1-9][0-9]*)$/.test(token)) return true;
+    return collect(value[Number(token)], pointer, index + 1, out);
   }
-  return undefined;
+  if (value === null || typeof value !== 'object') return true;
+  const wanted = token.toLowerCase();
+  for (const key of Object.keys(value)) {
+    if (key.length === token.length && key.toLowerCase() === wanted) {
+      if (!collect((value as Record<string, unknown>)[key], pointer, index + 1, out)) return false;
+    }
+  }
+  return true;
+}
+
+function leafValues(value: unknown, out: string[]): boolean {
+  if (typeof value === 'string') {
+    out.push(value);
+    return true;
+  }
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    out.push(String(value));
+    return true;
+  }
+  if (!Array.isArray(value)) return false;
+  for (const item of value) {
+    if (typeof item === 'string') out.push(item);
+    else if (typeof item === 'number' && Number.isFinite(item)) out.push(String(item));
+    else return false;
+  }
+  return true;
 }

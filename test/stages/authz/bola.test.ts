@@ -144,6 +144,14 @@ describe('object-level authorization (BOLA) through the gateway', () => {
     assert.equal((await h.call('alice', '/orders?tenantId=t3&tenantId=t1')).status, 403);
     assert.equal((await h.call('alice', '/orders')).status, 403, 'a missing tenant is not "all tenants"');
     assert.equal((await h.call('alice', '/orders?tenantid=t3')).status, 403);
+    for (const query of [
+      'tenantId=t1&TenantId=t3',
+      'tenantId=t1&tenantId[]=t3',
+      'tenantId=t1&tenantId[0]=t3',
+      'tenantId=t1&tenant%49d=t3',
+    ]) {
+      assert.equal((await h.call('alice', `/orders?${query}`)).status, 403, query);
+    }
   });
 
   test('body owner swap is refused (JSON pointer), including duplicate keys and wrong types', async () => {
@@ -155,6 +163,13 @@ describe('object-level authorization (BOLA) through the gateway', () => {
     assert.equal((await put('alice', JSON.stringify({ name: 'no owner' }))).status, 403);
     assert.equal((await put('alice', JSON.stringify({ ownerId: ['alice', 'bob'] }))).status, 403);
     assert.equal((await put('alice', JSON.stringify({ ownerId: { $ne: 'x' } }))).status, 403);
+    assert.equal(
+      (await put('alice', '{"ownerId":"alice","OwnerId":"bob"}')).status,
+      403,
+      'case variants are checked too',
+    );
+    assert.equal((await put('alice', '{"OWNERID":"bob"}')).status, 403);
+    assert.equal((await put('alice', '{"ownerId":null}')).status, 403);
     const duplicate = await put('alice', '{"ownerId":"alice","ownerId":"bob"}');
     assert.equal(duplicate.status, 400, 'duplicate keys are refused by the hardened parser');
     assert.equal((await put('alice', 'ownerId=alice', 'application/x-www-form-urlencoded')).status, 403);
