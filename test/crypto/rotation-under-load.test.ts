@@ -50,28 +50,35 @@ test('KEK and signing-key rotation while the gateway issues tokens: no request f
   await seed.close();
 
   // every node now runs with v2 current and v1 previous
-  const gw = await startGateway(
-    {
-      store: { type: 'sqlite', path: './store.db' },
-      secrets: v2Config,
-      oauthServer: { issuer: ISSUER, tokenTtlSec: 300 },
-      upstreams: { none: { targets: [{ url: 'http://127.0.0.1:9' }] } },
-      routes: [
-        { name: 'oauth', match: { pathPrefix: '/oauth' }, public: true, oauthServer: { basePath: '/oauth' } },
-      ],
-    },
-    { dir },
-  );
   const operator = new SqliteStore(storePath);
   const tokens: string[] = [];
   const failures: string[] = [];
+  let done = false;
+  let gw: Awaited<ReturnType<typeof startGateway>> | undefined;
   try {
+    gw = await startGateway(
+      {
+        store: { type: 'sqlite', path: './store.db' },
+        secrets: v2Config,
+        oauthServer: { issuer: ISSUER, tokenTtlSec: 300 },
+        upstreams: { none: { targets: [{ url: 'http://127.0.0.1:9' }] } },
+        routes: [
+          {
+            name: 'oauth',
+            match: { pathPrefix: '/oauth' },
+            public: true,
+            oauthServer: { basePath: '/oauth' },
+          },
+        ],
+      },
+      { dir },
+    );
+    const gateway = gw;
     const keyring = await openKeyring({ config: v2Config, configDir: dir, store: operator });
-    let done = false;
     const basic = `Basic ${Buffer.from(`svc-client:${clientSecret}`).toString('base64')}`;
     const load = Array.from({ length: 6 }, async () => {
       while (!done) {
-        const response = await fetch(`${gw.url}/oauth/token`, {
+        const response = await fetch(`${gateway.url}/oauth/token`, {
           method: 'POST',
           headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
           body: 'grant_type=client_credentials&scope=orders%3Aread',
@@ -86,7 +93,9 @@ test('KEK and signing-key rotation while the gateway issues tokens: no request f
     const rotatedKey = await signing.rotate(600_000);
     // let the gateway notice the new signing key and issue more tokens with it
     const before = tokens.length;
-    while (tokens.length < before + 30 && failures.length === 0) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1500 && tokens.length < before + 30 && failures.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     done = true;
     await Promise.all(load);
     signing.close();
@@ -96,7 +105,7 @@ test('KEK and signing-key rotation while the gateway issues tokens: no request f
     assert.equal(result.usage.get(1) ?? 0, 0);
     assert.deepEqual(result.retirable, [1]);
 
-    const jwksResponse = await fetch(`${gw.url}/oauth/jwks.json`);
+    const jwksResponse = await fetch(`${gateway.url}/oauth/jwks.json`);
     const jwks = (await jwksResponse.json()) as { keys: { kid: string }[] };
     assert.ok(
       jwks.keys.some((k) => k.kid === rotatedKey.kid),
@@ -112,7 +121,7 @@ test('KEK and signing-key rotation while the gateway issues tokens: no request f
     assert.ok(kids.size >= 2, 'tokens from the old key still verify');
 
     // nothing secret reached the logs
-    const logs = gw.logText();
+    const logs = gateway.logText();
     const kekTexts = await Promise.all(
       ['kek-v1.key', 'kek-v2.key'].map(async (f) => (await readFile(join(dir, f), 'utf8')).trim()),
     );
@@ -122,8 +131,9 @@ test('KEK and signing-key rotation while the gateway issues tokens: no request f
     const onlyV2 = await openKeyring({ config: { kek: v2Config.kek }, configDir: dir, store: operator });
     for (const [name, value] of values) assert.equal(await readSecret(onlyV2, operator, name), value);
   } finally {
+    done = true;
     await operator.close();
-    await gw.close();
+    await gw?.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -20,15 +20,15 @@ runStoreContract(
 
 test('postgres: two nodes migrating the same fresh database at once both succeed', async () => {
   const db = await createTestDatabase();
+  const stores: PostgresStore[] = [];
   try {
-    const stores = await Promise.all([
-      PostgresStore.open({ url: db.url }),
-      PostgresStore.open({ url: db.url }),
-    ]);
-    await stores[0].createConsumer({ name: 'x' });
-    assert.equal((await stores[1].getConsumerByName('x'))?.name, 'x');
-    await Promise.all(stores.map((s) => s.close()));
+    stores.push(
+      ...(await Promise.all([PostgresStore.open({ url: db.url }), PostgresStore.open({ url: db.url })])),
+    );
+    await stores[0]?.createConsumer({ name: 'x' });
+    assert.equal((await stores[1]?.getConsumerByName('x'))?.name, 'x');
   } finally {
+    await Promise.all(stores.map((s) => s.close()));
     await db.drop();
   }
 });

@@ -10,6 +10,8 @@ import { waitForEvent } from './contract.js';
 
 const WRITER = new URL('./fixtures/sqlite-writer.ts', import.meta.url).pathname;
 
+const children = new Set<ReturnType<typeof spawn>>();
+
 function startWriter(path: string, mode: 'once' | 'loop', prefix: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', WRITER, path, mode, prefix], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -23,7 +25,13 @@ function startWriter(path: string, mode: 'once' | 'loop', prefix: string) {
     lines.push(...parts);
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  children.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
   return { child, lines, exited, stderr: () => stderr };
 }
 
@@ -33,6 +41,8 @@ describe('sqlite store shared by several processes', () => {
     dir = await mkdtemp(join(tmpdir(), 'portcullis-sqlite-proc-'));
   });
   after(async () => {
+    // never leave a writer running when a test failed half-way
+    for (const child of children) child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -67,8 +77,9 @@ describe('sqlite store shared by several processes', () => {
     for (let round = 0; round < 4; round++) {
       const writer = startWriter(path, 'loop', `r${round}`);
       // let it commit some records, then kill it mid-write
-      while (writer.lines.length < 20 + round * 7) {
+      for (let i = 0; writer.lines.length < 20 + round * 7; i++) {
         if (writer.child.exitCode !== null) assert.fail(`writer exited early: ${writer.stderr()}`);
+        if (i > 6000) assert.fail('writer made no progress');
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       writer.child.kill('SIGKILL');
