@@ -18,6 +18,7 @@ import type { ListenerConfig, ServerLimitsConfig } from '../config/types.js';
 import { ERROR_CATALOGUE, problemType, type ErrorCode } from '../errors/catalogue.js';
 import type { Logger } from '../observe/logger.js';
 import { normalizeAddress } from '../proxy/client-address.js';
+import { guardRapidReset } from './rapid-reset.js';
 import { TlsContexts } from './tls.js';
 
 export type RequestHandler = (
@@ -49,6 +50,8 @@ export const LIMIT_DEFAULTS = {
   maxConnectionsPerIp: 256,
   shutdownTimeoutMs: 15_000,
   http2MaxConcurrentStreams: 100,
+  /** Streams a client may cancel per second on one HTTP/2 session before it is cut (rapid reset). */
+  http2MaxResetsPerSecond: 200,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof LIMIT_DEFAULTS]: number };
@@ -209,6 +212,9 @@ export async function createListener(
       server.setTimeout(limits.requestTimeoutMs);
       server.on('session', (session) => {
         session.setTimeout(limits.keepAliveTimeoutMs * 12, () => session.close());
+        guardRapidReset(session, limits.http2MaxResetsPerSecond, (resets) =>
+          logger.warn({ listener: name, resets }, 'http2 rapid reset: session closed'),
+        );
       });
     } else {
       server = createHttpsServer(

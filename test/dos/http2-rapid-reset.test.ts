@@ -1,0 +1,92 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { rawH2 } from './h2-frames.js';
+
+let upstream: TestUpstream;
+let gw: TestGateway;
+
+before(async () => {
+  upstream = await startUpstream();
+  gw = await startGateway({
+    listeners: [{ host: '127.0.0.1', port: 0, tls: { devCertificate: true, http2: true } }],
+    upstreams: { app: { targets: [{ url: upstream.url }] } },
+    routes: [{ name: 'all', match: { pathPrefix: '/' }, upstream: 'app', public: true }],
+  });
+});
+after(async () => {
+  await gw?.close();
+  await upstream?.close();
+});
+
+function session(): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const client = connect(gw.url, { rejectUnauthorized: false });
+    client.once('connect', () => resolve(client));
+    client.once('error', reject);
+  });
+}
+
+function get(client: ClientHttp2Session, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = client.request({ ':path': path, ':method': 'GET' });
+    req.on('response', (headers) => resolve(Number(headers[':status'])));
+    req.on('error', reject);
+    req.resume();
+    req.end();
+  });
+}
+
+test('HTTP/2 works through the gateway', async () => {
+  const client = await session();
+  try {
+    assert.equal(await get(client, '/h2'), 200);
+  } finally {
+    client.close();
+  }
+});
+
+test('rapid reset (CVE-2023-44487): HEADERS + RST_STREAM in a loop gets the session cut, the gateway keeps serving', async () => {
+  const attempts = 20_000;
+  const attacker = await rawH2(gw.url);
+  let goaway: number | undefined;
+  void attacker.ended.then((code) => (goaway = code));
+  let sent = 0;
+  const before = upstream.requests.length;
+  for (; sent < attempts && !attacker.socket.destroyed && goaway === undefined; sent++) {
+    attacker.headersThenReset(1 + 2 * sent, `/rr/${sent}`);
+    // let frames go out and answers come back in batches, as an attacker's socket would
+    if (sent % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const code = await attacker.ended;
+  attacker.socket.destroy();
+  // the server cut the session long before the attacker ran out of attempts
+  assert.ok(sent < attempts, `sent all ${sent} resets without being cut`);
+  assert.equal(code ?? goaway, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  // and only a small fraction of the reset streams ever reached the upstream
+  const reached = upstream.requests.length - before;
+  assert.ok(reached < attempts / 10, `reached upstream: ${reached}`);
+  // a well-behaved client is still served
+  const fresh = await session();
+  try {
+    assert.equal(await get(fresh, '/after'), 200);
+  } finally {
+    fresh.close();
+  }
+});
+
+test('stream concurrency is capped by SETTINGS_MAX_CONCURRENT_STREAMS', async () => {
+  const client = await session();
+  try {
+    await new Promise<void>((resolve) => {
+      if (client.remoteSettings.maxConcurrentStreams !== undefined) resolve();
+      client.once('remoteSettings', () => resolve());
+    });
+    const max = client.remoteSettings.maxConcurrentStreams ?? Infinity;
+    assert.ok(max <= 100, `server allows ${max} concurrent streams`);
+  } finally {
+    client.close();
+  }
+});
