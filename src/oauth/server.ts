@@ -2,6 +2,7 @@ import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { BruteForceGuard } from '../authn/brute-force.js';
+import type { Logger } from '../observe/logger.js';
 import { presentedThumbprint } from '../authn/jwt-verifier.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { LocalReply } from '../pipeline/stage.js';
@@ -19,6 +20,8 @@ export interface OAuthServerOptions {
   readonly runtime: OAuthRuntime;
   /** Called with the outcome of each token/revocation request (metrics, logs). */
   readonly onOutcome?: (endpoint: 'token' | 'revoke', outcome: string) => void;
+  /** Audit log (token issued, token revoked, refused requests). */
+  readonly audit?: Pick<Logger, 'info' | 'warn'>;
   /** Failed client authentications count against the caller's address (shared with authn). */
   readonly guard?: BruteForceGuard;
   readonly now?: () => number;
@@ -150,11 +153,33 @@ export class OAuthServer {
       const params = parseForm(await ctx.body.read(OAUTH_DEFAULTS.maxBodyBytes));
       const reply = await handler(params);
       this.options.onOutcome?.(name, 'ok');
+      this.options.audit?.info(
+        {
+          event: name === 'token' ? 'oauth_token_issued' : 'oauth_token_revoked',
+          requestId: ctx.id,
+          clientIp: ctx.clientIp,
+          clientId: ctx.logFields.oauthClientId,
+          jti: name === 'token' ? ctx.logFields.oauthJti : ctx.logFields.oauthRevokedJti,
+        },
+        name === 'token' ? 'access token issued' : 'revocation request',
+      );
       return reply;
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       ctx.logFields.oauthError = error.reason;
       this.options.onOutcome?.(name, error.code);
+      this.options.audit?.warn(
+        {
+          event: 'oauth_request_refused',
+          endpoint: name,
+          requestId: ctx.id,
+          clientIp: ctx.clientIp,
+          clientId: ctx.logFields.oauthClientId,
+          error: error.code,
+          reason: error.reason,
+        },
+        'authorization server request refused',
+      );
       if (error.code === 'invalid_client' && guard !== undefined) {
         const verdict = guard.recordFailure('ip', ctx.clientIp);
         if (verdict.delayMs > 0) await sleep(verdict.delayMs);

@@ -262,6 +262,11 @@ describe('OAuth server, local JWT issuer and mutual TLS through the running gate
     const after = await call('GET', '/orders/1', { headers: auth });
     assert.equal(after.status, 401);
     assert.ok(gw.logs.some((line) => line.authnReason === 'jwt_revoked'));
+    const events = gw.logs.filter((line) => line.audit === true).map((line) => line.event);
+    for (const event of ['oauth_token_issued', 'oauth_token_revoked', 'oauth_request_refused']) {
+      assert.ok(events.includes(event), `${event} audited`);
+    }
+    assert.ok(!gw.logText().includes(access), 'access tokens never logged');
   });
 
   test('certificate-bound token: only the certificate it was issued to may use it', async () => {

@@ -69,6 +69,7 @@ export default defineStage<OAuthServerRouteConfig>({
       runtime,
       onOutcome: (endpoint, outcome) => requests.inc({ endpoint, outcome }),
       ...(guard === undefined ? {} : { guard }),
+      audit: build.services.logger.child({ audit: true, component: 'oauth.server' }),
     });
     return { name: 'oauth.server', run: (ctx) => server.handle(ctx) };
   },
