@@ -26,6 +26,8 @@ export interface AuthzGateway {
   readonly keys: Record<string, string>;
   /** fetch through the gateway as `consumer` (or anonymously when undefined). */
   call(consumer: string | undefined, path: string, init?: RequestInit): Promise<Response>;
+  /** Reloads with other routes (and shared roles), same upstream, store and consumers. */
+  reload(routes: readonly Record<string, unknown>[], roles?: Record<string, unknown>): Promise<void>;
   /** Audit lines of the authorization stages. */
   audits(): Record<string, unknown>[];
   close(): Promise<void>;
@@ -86,22 +88,26 @@ export async function authzGateway(options: {
     for (const fn of closers.reverse()) await fn();
   };
   const upstream = await startUpstream(options.upstream);
-  const routes = options.routes.map((route) =>
-    route.public === true || route.authentication !== undefined
-      ? { upstream: 'app', ...route }
-      : { upstream: 'app', authentication: { anyOf: ['api_key'] }, ...route },
-  );
+  const configFor = (
+    routeList: readonly Record<string, unknown>[],
+    roles: Record<string, unknown> | undefined,
+  ) => ({
+    upstreams: { app: { targets: [{ url: upstream.url }] } },
+    ...(roles === undefined ? {} : { roles }),
+    routes: routeList.map((route) =>
+      route.public === true || route.authentication !== undefined
+        ? { upstream: 'app', ...route }
+        : { upstream: 'app', authentication: { anyOf: ['api_key'] }, ...route },
+    ),
+    ...options.extra,
+  });
   let gw: TestGateway;
   try {
-    gw = await startGateway(
-      {
-        upstreams: { app: { targets: [{ url: upstream.url }] } },
-        ...(options.roles === undefined ? {} : { roles: options.roles }),
-        routes,
-        ...options.extra,
-      },
-      { dir, shared, ...(options.files === undefined ? {} : { files: options.files }) },
-    );
+    gw = await startGateway(configFor(options.routes, options.roles), {
+      dir,
+      shared,
+      ...(options.files === undefined ? {} : { files: options.files }),
+    });
   } catch (error) {
     await upstream.close();
     await closeStore();
@@ -117,6 +123,7 @@ export async function authzGateway(options: {
       if (consumer !== undefined) headers.set('x-api-key', keys[consumer] as string);
       return fetch(gw.url + path, { ...init, headers });
     },
+    reload: (routeList, roles) => gw.reload(configFor(routeList, roles)),
     audits: () => gw.logs.filter((line) => line.audit === true && line.component === 'authz'),
     async close() {
       await gw.close();
