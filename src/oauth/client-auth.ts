@@ -88,7 +88,7 @@ export async function authenticateClient(
   if (assertion !== undefined) {
     if (assertionType !== JWT_BEARER_ASSERTION)
       throw new OAuthError('invalid_client', 'oauth_assertion_type_unsupported');
-    const verified = await verifyAssertion(assertion, params.get('client_id'), runtime, options);
+    const verified = await verifyAssertion(ctx, assertion, params.get('client_id'), runtime, options);
     return { ...verified, method: 'private_key_jwt' };
   }
 
@@ -99,6 +99,7 @@ export async function authenticateClient(
   if (basic !== undefined && params.has('client_id') && params.get('client_id') !== id) {
     throw new OAuthError('invalid_request', 'oauth_client_id_conflict');
   }
+  ctx.logFields.oauthClientId = id.slice(0, 128);
   const client = await lookUp(runtime, id);
   const matches = hashesEqual(runtime.hash(secret), client?.secretHash ?? DUMMY_HASH);
   if (client === undefined || client.secretHash === null || !matches) {
@@ -126,6 +127,7 @@ async function checkUsable(runtime: OAuthRuntime, client: OAuthClientRecord, now
 }
 
 async function verifyAssertion(
+  ctx: RequestContext,
   assertion: string,
   clientIdParam: string | undefined,
   runtime: OAuthRuntime,
@@ -146,6 +148,7 @@ async function verifyAssertion(
     throw new OAuthError('invalid_client', 'oauth_assertion_malformed');
   if (clientIdParam !== undefined && clientIdParam !== claimedId)
     throw new OAuthError('invalid_client', 'oauth_assertion_client_mismatch');
+  ctx.logFields.oauthClientId = claimedId.slice(0, 128);
   const client = await lookUp(runtime, claimedId);
   if (client === undefined || client.jwks === null)
     throw new OAuthError('invalid_client', 'oauth_client_unknown');
