@@ -68,6 +68,7 @@ export class SqliteStore implements CredentialStore {
   #writesSincePrune = 0;
   #closed = false;
   readonly #stmt = new Map<string, Database.Statement>();
+  #tx: Database.Transaction<(body: () => unknown) => unknown> | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -132,7 +133,8 @@ export class SqliteStore implements CredentialStore {
   #write<T>(fn: () => T): T {
     if (this.#closed) throw new StoreError('unavailable', 'store is closed');
     try {
-      const result = this.db.transaction(fn).immediate();
+      this.#tx ??= this.db.transaction((body: () => unknown) => body());
+      const result = this.#tx.immediate(fn) as T;
       this.#localWrite = true;
       return result;
     } catch (error) {

@@ -105,4 +105,38 @@ describe('sqlite store shared by several processes', () => {
     }
     assert.ok(acknowledged.length >= 4 * 20);
   });
+
+  test('an online backup taken while another process writes is consistent', async () => {
+    const path = join(dir, 'live.db');
+    await new SqliteStore(path).close();
+    const writer = startWriter(path, 'loop', 'live');
+    try {
+      for (let i = 0; writer.lines.length < 10; i++) {
+        if (writer.child.exitCode !== null) assert.fail(`writer exited early: ${writer.stderr()}`);
+        if (i > 6000) assert.fail('writer made no progress');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const acknowledged = [...writer.lines];
+      const store = new SqliteStore(path);
+      const target = join(dir, 'live-backup.db');
+      try {
+        await store.backup(target);
+      } finally {
+        await store.close();
+      }
+      const copy = new Database(target, { readonly: true });
+      try {
+        assert.equal(copy.pragma('integrity_check', { simple: true }), 'ok');
+        const ids = new Set(
+          (copy.prepare('SELECT id FROM consumers').all() as { id: string }[]).map((r) => r.id),
+        );
+        for (const id of acknowledged.filter((l) => l !== '')) assert.ok(ids.has(id), `backup lacks ${id}`);
+      } finally {
+        copy.close();
+      }
+    } finally {
+      writer.child.kill('SIGKILL');
+      await writer.exited;
+    }
+  });
 });
