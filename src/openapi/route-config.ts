@@ -91,6 +91,7 @@ export const OPENAPI_ROUTE_SCHEMA: JSONSchemaType = {
     },
     basePath: {
       type: 'string',
+      pattern: '^(|servers|/.*)$',
       description:
         'Prefix of the request path that the document paths are relative to, or "servers" to use the path of the first server URL. Default "".',
     },
