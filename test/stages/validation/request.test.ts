@@ -312,3 +312,38 @@ describe('request validation through the gateway', () => {
     assert.equal((await send('GET', '/raw/admin')).status, 404);
   });
 });
+
+describe('matrix-style path parameters with paths.allowSemicolons', () => {
+  test('are deserialised and validated', async () => {
+    const local = await startGateway(
+      {
+        paths: { allowSemicolons: true },
+        upstreams: { demo: { targets: [{ url: upstream.url }] } },
+        routes: [
+          {
+            name: 'pets',
+            public: true,
+            match: { pathPrefix: '/' },
+            upstream: 'demo',
+            openapi: { spec: './petstore.yaml' },
+          },
+        ],
+      },
+      {
+        files: {
+          'petstore.yaml': await readFile(join(FIXTURES, 'petstore.yaml')),
+          'components.yaml': await readFile(join(FIXTURES, 'components.yaml')),
+        },
+      },
+    );
+    try {
+      assert.equal((await fetch(local.url + '/matrix/;x=1;y=2')).status, 200);
+      const bad = await fetch(local.url + '/matrix/;x=one');
+      assert.equal(bad.status, 400);
+      assert.match(await bad.text(), /\/coords\/x/);
+      assert.equal((await fetch(local.url + '/matrix/x=1')).status, 400);
+    } finally {
+      await local.close();
+    }
+  });
+});
