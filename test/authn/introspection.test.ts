@@ -194,4 +194,62 @@ describe('introspection (RFC 7662)', () => {
     await assert.rejects(async () => auth.authenticate(bearer('t'.repeat(200))), AuthenticationFailure);
     assert.equal(server.seen.length, before);
   });
+
+  test('hostile answers: a table of active-looking responses that must not authenticate', async () => {
+    const at = now();
+    const answers: [Record<string, unknown> | string, 'refused' | 'unavailable'][] = [
+      [{ active: 1, sub: 'x', exp: at + 60 }, 'refused'],
+      [{ active: 'true', sub: 'x', exp: at + 60 }, 'refused'],
+      [{ active: true, sub: '', exp: at + 60 }, 'refused'],
+      [{ active: true, sub: 42, exp: at + 60 }, 'refused'],
+      [{ active: true, exp: at + 60 }, 'refused'],
+      [{ active: true, sub: 'x', exp: at - 1 }, 'refused'],
+      [{ active: true, sub: 'x', nbf: at + 3600, exp: at + 7200 }, 'refused'],
+      [{ active: true, sub: 'x', cnf: { 'x5t#S256': 5 } }, 'refused'],
+      ['[true]', 'unavailable'],
+      ['{"active":true,', 'unavailable'],
+      [JSON.stringify({ active: true, sub: 'x', pad: 'p'.repeat(100_000) }), 'unavailable'],
+    ];
+    const hostile = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const index = Number(new URLSearchParams(body).get('token')?.slice(1));
+        const answer = answers[index]?.[0];
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(typeof answer === 'string' ? answer : JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/`;
+      const auth = await introspectionFactory.create(
+        'as',
+        testBuild(
+          {
+            authn: {
+              introspection: {
+                servers: { as: { url, clientId: 'g', clientSecret: 's', maxResponseBytes: 4096 } },
+              },
+            },
+          },
+          { authentication: { anyOf: ['introspection:as'] } },
+        ),
+      );
+      for (const [index, [, expected]] of answers.entries()) {
+        await assert.rejects(
+          async () => auth.authenticate(bearer(`t${index}`)),
+          (error: unknown) =>
+            expected === 'refused'
+              ? error instanceof AuthenticationFailure
+              : error instanceof GatewayError && error.code === 'authn_unavailable',
+          `answer ${index}`,
+        );
+      }
+    } finally {
+      hostile.closeAllConnections();
+      await new Promise<void>((resolve) => hostile.close(() => resolve()));
+    }
+  });
 });
