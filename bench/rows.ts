@@ -52,7 +52,7 @@ export interface GatewayRow {
 }
 
 export interface FixedRow {
-  readonly kind: 'direct' | 'nginx';
+  readonly kind: 'direct' | 'nginx' | 'bare';
   readonly id: string;
   readonly label: string;
 }
@@ -93,6 +93,7 @@ const neverLimits = [{ name: 'bench', rate: 100_000_000, per: '1s', key: ['ip'] 
 export const ROWS: readonly Row[] = [
   { kind: 'direct', id: 'direct', label: 'direct to upstream (no proxy)' },
   { kind: 'nginx', id: 'nginx', label: 'nginx 1.22, 1 worker' },
+  { kind: 'bare', id: 'bare-node', label: 'bare node:http + undici Pool proxy (bench/bare-proxy.ts)' },
   {
     kind: 'gateway',
     id: 'plain',

@@ -170,6 +170,8 @@ async function main(): Promise<void> {
       const result = {
         id: row.id,
         label: row.label,
+        ...(row.kind === 'gateway' && row.compareTo !== undefined ? { compareTo: row.compareTo } : {}),
+        ...(row.kind === 'gateway' && row.target !== undefined ? { target: row.target } : {}),
         samples: [] as Sample[],
         notes: [] as string[],
       } as Target['result'];
@@ -199,6 +201,35 @@ async function main(): Promise<void> {
           load,
           script: writeLoadScript(dir, row.id, load),
           processRoot: nginx.pid,
+        });
+        continue;
+      }
+      if (row.kind === 'bare') {
+        const bare = startService(
+          'bare-node',
+          process.execPath,
+          ['--import', 'tsx', join(here, 'bare-proxy.ts')],
+          {
+            logFile: join(dir, 'bare-node.log'),
+            cwd: root,
+            env: { ...process.env, UPSTREAM: upstreamUrl },
+          },
+        );
+        services.push(bare);
+        let port = 0;
+        await waitFor('bare proxy', async () => {
+          const line = bare.stdout().split('\n')[0] ?? '';
+          if (line !== '') port = (JSON.parse(line) as { port: number }).port;
+          return port !== 0;
+        });
+        results.push(result);
+        const load = { path: '/items/42', expectStatus: 200 };
+        targets.push({
+          result,
+          url: `http://127.0.0.1:${port}`,
+          load,
+          script: writeLoadScript(dir, row.id, load),
+          processRoot: bare.pid,
         });
         continue;
       }
@@ -274,6 +305,7 @@ async function main(): Promise<void> {
     mkdirSync(join(here, 'results'), { recursive: true });
     const out = join(here, 'results', `${stamp}.md`);
     writeFileSync(out, report);
+    writeFileSync(out.replace(/\.md$/, '.json'), `${JSON.stringify({ environment, results }, null, 2)}\n`);
     const elapsed = ((Date.now() - startedAt) / 1000).toFixed(0);
     console.log(
       `\n${environment}\n\n${table}\n\n${targetLines}\n\nwritten to ${out} (whole run ${elapsed} s)`,

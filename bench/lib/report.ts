@@ -147,7 +147,18 @@ export function coreTargets(results: readonly RowResult[]): string[] {
   const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const tput = plain.rps / nginx.rps;
   const p99 = plain.p99Ms / nginx.p99Ms;
+  const bare = get('bare-node');
+  const versusBare =
+    bare === undefined
+      ? []
+      : [
+          `plain proxy throughput ${fixed(plain.rps / bare.rps, 2)}× the bare node:http + undici proxy, CPU ${fixed(
+            plain.cpuUsPerRequest - bare.cpuUsPerRequest,
+            0,
+          )} µs/request more (${fixed(bare.cpuUsPerRequest, 0)} µs for the bare proxy): the gateway's own machinery`,
+        ];
   return [
+    ...versusBare,
     `plain proxy throughput ${fixed(tput, 2)}× nginx-1-worker (target ≥ 0.5: ${mark(tput >= 0.5)})`,
     `plain proxy CPU ${fixed(plain.cpuUsPerRequest, 0)} µs/request (target ≤ 150: ${mark(plain.cpuUsPerRequest <= 150)})`,
     `plain proxy p99 ${fixed(p99, 2)}× nginx's (target ≤ 2: ${mark(p99 <= 2)})`,
