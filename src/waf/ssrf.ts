@@ -85,15 +85,16 @@ function hostMatcher(patterns: readonly string[]): (host: string) => boolean {
 export function parseTargetUrl(value: string): URL | undefined {
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
-  try {
-    return new URL(trimmed);
-  } catch {
+  // `host:port` would parse as a URL with scheme `host:`: without `://` read it as a host first
+  const candidates = trimmed.includes('://') ? [trimmed] : [`http://${trimmed}`, trimmed];
+  for (const candidate of candidates) {
     try {
-      return new URL(`http://${trimmed}`);
+      return new URL(candidate);
     } catch {
-      return undefined;
+      // try the next reading
     }
   }
+  return undefined;
 }
 
 export function compileSsrf(options: SsrfOptions = {}): CompiledSsrf {

