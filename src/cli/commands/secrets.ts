@@ -18,6 +18,7 @@ const USAGE = `Usage: portcullis secrets <command> [--config FILE] [--json]
 
   init                       create the KEK file (32 random bytes, mode 0600) and the pepper
   set <name> [--value V]     store a secret (value from --value or stdin); --description TEXT
+  set <name> --generate      store 256 random bits and show them once (e.g. an admin token)
   list [--all]               names and metadata, never values (--all shows internal entries)
   delete <name>              remove a stored secret
   rotate --generate          add a new KEK version (new key file; --write-config updates the YAML)
@@ -77,16 +78,26 @@ export async function run(args: string[], io: CliIo, deps: SecretsCommandDeps = 
         const name = rest[0];
         if (name === undefined) return usage(io, 'secrets set needs a name');
         assertSecretName(name);
-        const value = values.value ?? (await (deps.readValue ?? readStdin)());
+        if (values.generate === true && values.value !== undefined) {
+          return usage(io, '--generate and --value exclude each other');
+        }
+        // --generate: 256 random bits, shown once (e.g. an admin token to hand to operators)
+        const generated = values.generate === true ? randomBytes(32).toString('base64url') : undefined;
+        const value = generated ?? values.value ?? (await (deps.readValue ?? readStdin)());
         if (value === '') return usage(io, 'refusing to store an empty secret');
         const opened = await openSecretsForConfig(sections);
         try {
-          const metadata = values.description === undefined ? {} : { description: values.description };
+          const metadata = {
+            ...(values.description === undefined ? {} : { description: values.description }),
+            ...(generated === undefined ? {} : { generated: true }),
+          };
           await setSecret(opened.keyring, opened.store, name, value, metadata);
         } finally {
           await opened.close();
         }
-        print({ name, stored: true }, `stored secret ${name}; reference it as \${secret:${name}}`);
+        const stored = `stored secret ${name}; reference it as \${secret:${name}}`;
+        if (generated === undefined) print({ name, stored: true }, stored);
+        else print({ name, stored: true, value: generated }, `${stored}\nvalue (shown once): ${generated}`);
         return 0;
       }
       case 'list': {

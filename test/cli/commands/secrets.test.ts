@@ -130,6 +130,26 @@ describe('portcullis secrets / store CLI', () => {
     assert.equal((await cli(secrets, ['set', 'empty', '--value', ''])).code, 2);
   });
 
+  test('set --generate stores a random value and shows it exactly once', async () => {
+    const c = capture();
+    assert.equal(
+      await secrets(['--config', config, 'set', 'generated-token', '--generate', '--json'], c.io),
+      0,
+    );
+    const { value } = JSON.parse(c.out.join('')) as { value: string };
+    assert.equal(Buffer.from(value, 'base64url').length, 32);
+    const opened = await openSecretsForConfig(await readKeyringSections(config));
+    try {
+      assert.equal(await opened.resolveSecret('generated-token'), value);
+    } finally {
+      await opened.close();
+    }
+    const list = await cli(secrets, ['list', '--json']);
+    assert.ok(!list.out.includes(value));
+    assert.match(list.out, /"generated": true/);
+    assert.equal((await cli(secrets, ['set', 'x', '--generate', '--value', 'y'])).code, 2);
+  });
+
   test('rotate --generate --write-config, then rotate re-wraps and retires v1', async () => {
     await cli(secrets, ['set', 'upstream-password', '--value', VALUES[1] as string]);
     const gen = await cli(secrets, ['rotate', '--generate', '--write-config']);
