@@ -1,0 +1,128 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { Agent } from 'undici';
+import { freePort, spawnGateway, type GatewayProcess } from '../helpers/process.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+let redis: RedisServer;
+let upstream: TestUpstream;
+let dir: string;
+const gateways: GatewayProcess[] = [];
+const urls: string[] = [];
+const agent = new Agent({ connections: 16 });
+
+before(async () => {
+  redis = await startRedis();
+  upstream = await startUpstream();
+  dir = await mkdtemp(join(tmpdir(), 'portcullis-two-nodes-'));
+  for (let node = 0; node < 2; node++) {
+    const port = await freePort();
+    const file = join(dir, `node${node}.yaml`);
+    await writeFile(
+      file,
+      stringify({
+        version: 1,
+        listeners: [{ host: '127.0.0.1', port }],
+        logging: { level: 'warn', accessLog: false },
+        counters: {
+          type: 'redis',
+          url: redis.url,
+          keyPrefix: 'acc:',
+          expectedNodes: 2,
+          onStoreError: 'fail-closed',
+        },
+        upstreams: { app: { targets: [{ url: upstream.url }] } },
+        routes: [
+          {
+            name: 'gcra',
+            match: { pathPrefix: '/gcra' },
+            upstream: 'app',
+            public: true,
+            rateLimits: [{ name: 'hourly', rate: 500, per: '1h', key: ['route'] }],
+          },
+          {
+            name: 'window',
+            match: { pathPrefix: '/window' },
+            upstream: 'app',
+            public: true,
+            rateLimits: [
+              { name: 'daily', rate: 300, per: '1d', algorithm: 'sliding-window', key: ['route'] },
+            ],
+          },
+        ],
+      }),
+    );
+    const gw = spawnGateway(file);
+    gateways.push(gw);
+    urls.push(`http://127.0.0.1:${port}`);
+  }
+  for (const url of urls) {
+    // ready when the gateway answers and its Redis connection decides (not 503)
+    for (;;) {
+      try {
+        const res = await fetch(`${url}/nothing-here`, { dispatcher: agent });
+        await res.arrayBuffer();
+        if (res.status === 404) break;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+});
+
+after(async () => {
+  await Promise.all(gateways.map((g) => g.stop()));
+  await agent.close();
+  await upstream?.close();
+  await redis?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Sends `total` requests alternating between the two gateways, `parallel` at a time. */
+async function hammer(path: string, total: number, parallel = 32): Promise<Map<number, number>> {
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < total) {
+      const i = next++;
+      const res = await fetch(`${urls[i % 2]}${path}`, { dispatcher: agent });
+      await res.arrayBuffer();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return statuses;
+}
+
+test('two gateway processes sharing Redis admit the configured number (GCRA) within ±2%', async () => {
+  const before = upstream.requests.length;
+  const statuses = await hammer('/gcra', 1500);
+  const admitted = statuses.get(200) ?? 0;
+  // 500 per hour with a burst of 500: a run of seconds admits 500 (at most one more token drips in)
+  assert.ok(admitted >= 490 && admitted <= 510, `admitted ${admitted}: ${JSON.stringify([...statuses])}`);
+  assert.equal(statuses.get(429), 1500 - admitted);
+  assert.equal(upstream.requests.length - before, admitted);
+});
+
+test('two gateway processes sharing Redis admit the configured number (sliding window) within ±2%', async () => {
+  const statuses = await hammer('/window', 900);
+  const admitted = statuses.get(200) ?? 0;
+  assert.ok(admitted >= 294 && admitted <= 306, `admitted ${admitted}: ${JSON.stringify([...statuses])}`);
+  assert.equal(statuses.get(429), 900 - admitted);
+});
+
+test('both processes really shared the work, one Redis script call per decision', async () => {
+  const stats = await redis.cli('info', 'commandstats');
+  const calls = (name: string): number =>
+    Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+  // every decision of both tests is one EVALSHA (EVAL only when a script is first loaded)
+  assert.equal(calls('evalsha') + calls('eval'), 1500 + 900);
+  const clients = await redis.cli('client', 'list');
+  assert.ok(clients.split('\n').filter((l) => l.includes('cmd=evalsha')).length >= 2);
+});
