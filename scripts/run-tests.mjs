@@ -27,7 +27,18 @@ if (files.length === 0) {
 const concurrency = process.env.TEST_CONCURRENCY ?? '4';
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    // A hung test fails instead of blocking the run; --test-force-exit ends files whose
+    // handles were left open.
+    `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? 180000}`,
+    '--test-force-exit',
+    '--test-reporter=spec',
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
