@@ -25,7 +25,7 @@ function input(parts: Partial<ScanInput> & { headers?: Record<string, string> })
   };
 }
 
-const json = (value: unknown): ScanInput['body'] => ({ kind: 'json', value });
+const json = (value: unknown): NonNullable<ScanInput['body']> => ({ kind: 'json', value });
 
 describe('fields inspected without a schema', () => {
   test('query values and keys, path parameters, selected headers, cookies, JSON and form bodies', async () => {
