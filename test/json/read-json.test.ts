@@ -62,3 +62,23 @@ describe('readJson', () => {
     });
   });
 });
+
+describe('readJson after another reader', () => {
+  test('a value cached under looser or unknown limits is checked again against the route limits', async () => {
+    const { ctx } = context('{"a":{"b":{"c":1}}}');
+    ctx.body.parsed.set(JSON_BODY_KEY, { a: { b: { c: 1 } } });
+    await assert.rejects(readJson(ctx, { ...DEFAULT_JSON_LIMITS, maxDepth: 2 }), (error: unknown) => {
+      return error instanceof GatewayError && error.reason === 'json_depth';
+    });
+    const { ctx: loose } = context('[1,2,3]');
+    assert.deepEqual(await readJson(loose, { ...DEFAULT_JSON_LIMITS, maxArrayLength: 100 }), [1, 2, 3]);
+    await assert.rejects(readJson(loose, { ...DEFAULT_JSON_LIMITS, maxArrayLength: 2 }));
+  });
+
+  test('stricter or equal earlier checks are reused without reading again', async () => {
+    const { ctx, reads } = context('{"a":1}');
+    await readJson(ctx, { ...DEFAULT_JSON_LIMITS, maxDepth: 4 });
+    await readJson(ctx, { ...DEFAULT_JSON_LIMITS, maxDepth: 8 });
+    assert.equal(reads(), 1);
+  });
+});
