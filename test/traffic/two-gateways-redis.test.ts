@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Agent } from 'undici';
+import { Agent, fetch } from 'undici';
 import { freePort, spawnGateway, type GatewayProcess } from '../helpers/process.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
