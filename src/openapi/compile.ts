@@ -47,7 +47,7 @@ export function compileApi(loaded: LoadedDocument, options: CompileOptions): Com
   const paramConverter = new SchemaConverter({
     ...base,
     direction: 'request',
-    strict: false,
+    strict: options.strict,
     defsId: `urn:portcullis:openapi:${id}:param`,
   });
   const responseConverter = new SchemaConverter({
