@@ -3,32 +3,65 @@ import assert from 'node:assert/strict';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
+const SPEC = `
+openapi: 3.1.0
+info: { title: t, version: '1' }
+paths:
+  /items:
+    post:
+      parameters:
+        - { name: sort, in: query, schema: { type: string, enum: [name, price] } }
+        - { name: q, in: query, schema: { type: string } }
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                name: { type: string }
+                code: { type: string, pattern: '^[A-Za-z0-9 ;=-]+$' }
+                website: { type: string, format: uri }
+      responses:
+        '200': { description: ok }
+`;
+
 describe('waf.injection through the running gateway', () => {
   let upstream: TestUpstream;
   let gw: TestGateway;
 
   before(async () => {
     upstream = await startUpstream();
-    gw = await startGateway({
-      upstreams: { echo: { targets: [{ url: upstream.url }] } },
-      routes: [
-        {
-          name: 'blocked',
-          match: { pathPrefix: '/api' },
-          upstream: 'echo',
-          public: true,
-          injection: { exclude: [{ field: '/body/snippet', classes: ['xss'] }] },
-        },
-        {
-          name: 'report',
-          match: { pathPrefix: '/report' },
-          upstream: 'echo',
-          public: true,
-          injection: { mode: 'report' },
-        },
-        { name: 'off', match: { pathPrefix: '/off' }, upstream: 'echo', public: true },
-      ],
-    });
+    gw = await startGateway(
+      {
+        upstreams: { echo: { targets: [{ url: upstream.url }] } },
+        routes: [
+          {
+            name: 'spec',
+            match: { pathPrefix: '/spec' },
+            upstream: 'echo',
+            public: true,
+            openapi: { spec: 'api.yaml', basePath: '/spec', validateRequests: false },
+            injection: {},
+          },
+          {
+            name: 'blocked',
+            match: { pathPrefix: '/api' },
+            upstream: 'echo',
+            public: true,
+            injection: { exclude: [{ field: '/body/snippet', classes: ['xss'] }] },
+          },
+          {
+            name: 'report',
+            match: { pathPrefix: '/report' },
+            upstream: 'echo',
+            public: true,
+            injection: { mode: 'report' },
+          },
+          { name: 'off', match: { pathPrefix: '/off' }, upstream: 'echo', public: true },
+        ],
+      },
+      { files: { 'api.yaml': SPEC } },
+    );
   });
   after(async () => {
     await gw.close();
@@ -102,6 +135,21 @@ describe('waf.injection through the running gateway', () => {
       mode: 'report',
     });
     assert.equal(gw.logText().includes('UNION SELECT password'), false);
+  });
+
+  test('with an OpenAPI operation, constrained fields are left to validation and URL fields get the SSRF check', async () => {
+    const postSpec = (query: string, body: unknown) =>
+      fetch(gw.url + '/spec/items' + query, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    assert.equal((await postSpec('', { name: 'Ann', code: '1; DROP TABLE users' })).status, 200);
+    assert.equal((await postSpec('', { name: '1; DROP TABLE users' })).status, 403);
+    assert.equal((await postSpec('?sort=' + encodeURIComponent("' OR 1=1--"), { name: 'Ann' })).status, 200);
+    assert.equal((await postSpec('?q=' + encodeURIComponent("' OR 1=1--"), { name: 'Ann' })).status, 403);
+    assert.equal((await postSpec('', { website: 'http://[::ffff:127.0.0.1]/' })).status, 403);
+    assert.equal((await postSpec('', { website: 'https://93.184.215.14/' })).status, 200);
   });
 
   test('routes without the section are not inspected', async () => {
