@@ -9,7 +9,7 @@ import type { OAuthRuntime } from './runtime.js';
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** Asymmetric algorithms accepted for client assertions; never HS* nor `none`. */
-const ASSERTION_ALGORITHMS = [
+export const ASSERTION_ALGORITHMS = [
   'ES256',
   'ES384',
   'ES512',

@@ -6,7 +6,7 @@ import type { Logger } from '../observe/logger.js';
 import { presentedThumbprint } from '../authn/jwt-verifier.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { LocalReply } from '../pipeline/stage.js';
-import { authenticateClient, type ClientAuthOptions } from './client-auth.js';
+import { ASSERTION_ALGORITHMS, authenticateClient, type ClientAuthOptions } from './client-auth.js';
 import { OAUTH_DEFAULTS, type OAuthServerConfig } from './config.js';
 import { parseForm, parseScope } from './form.js';
 import { jsonReply, OAuthError, oauthErrorReply } from './oauth-error.js';
@@ -26,20 +26,6 @@ export interface OAuthServerOptions {
   readonly guard?: BruteForceGuard;
   readonly now?: () => number;
 }
-
-const SIGNING_ALGS = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-];
 
 /** Joins an issuer URL and a path without doubling slashes. */
 function endpoint(issuer: string, path: string): string {
@@ -83,9 +69,9 @@ export class OAuthServer {
       grant_types_supported: ['client_credentials'],
       response_types_supported: [],
       token_endpoint_auth_methods_supported: authMethods,
-      token_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
+      token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
       revocation_endpoint_auth_methods_supported: authMethods,
-      revocation_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
+      revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
       tls_client_certificate_bound_access_tokens: options.config.certificateBoundTokens === true,
     });
     this.#clientAuth = {
@@ -250,7 +236,7 @@ export class OAuthServer {
       const keys = createLocalJWKSet((await runtime.signingKeys.jwks(this.#now())) as { keys: JWK[] });
       ({ payload } = await jwtVerify(token, keys, {
         issuer: config.issuer,
-        algorithms: SIGNING_ALGS,
+        algorithms: ['ES256', 'EdDSA', 'Ed25519'],
         typ: 'at+jwt',
         currentDate: new Date(this.#now()),
       }));
