@@ -12,6 +12,8 @@ import {
 import { readConfigDocument } from '../../config/load.js';
 import { rotateKek } from '../../crypto/rotate.js';
 import { assertSecretName, RESERVED_SECRET_PREFIX, setSecret } from '../../crypto/secrets.js';
+import { rotateSigningKey, type SigningAlg } from '../../crypto/signing-keys.js';
+import type { SigningKeyRecord } from '../../store/types.js';
 import type { CliIo } from '../io.js';
 
 const USAGE = `Usage: portcullis secrets <command> [--config FILE] [--json]
@@ -23,6 +25,10 @@ const USAGE = `Usage: portcullis secrets <command> [--config FILE] [--json]
   delete <name>              remove a stored secret
   rotate --generate          add a new KEK version (new key file; --write-config updates the YAML)
   rotate                     re-wrap every data key under the current KEK and report unused versions
+  signing-keys               list the OAuth token-signing keys (kid, alg, status; never private parts)
+  rotate-signing-key [--publish-for 15m]
+                             new signing key now; the old one stays in the JWKS for the window
+                             (default: oauthServer.tokenTtlSec + 5 minutes)
 
 Config references stored secrets as \${secret:name}.`;
 
@@ -35,6 +41,7 @@ const OPTIONS = {
   generate: { type: 'boolean' },
   'write-config': { type: 'boolean' },
   'batch-size': { type: 'string' },
+  'publish-for': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -148,6 +155,10 @@ export async function run(args: string[], io: CliIo, deps: SecretsCommandDeps = 
         if (values.generate === true)
           return await generateKek(sections, values['write-config'] === true, io, print);
         return await rewrap(sections, values['batch-size'], print);
+      case 'signing-keys':
+        return await listSigningKeys(sections, print);
+      case 'rotate-signing-key':
+        return await rotateSigning(sections, values['publish-for'], print);
       default:
         return usage(io, `unknown secrets command "${sub}"`);
     }
@@ -329,6 +340,91 @@ async function rewrap(
         retirable: result.retirable,
       },
       lines.join('\n'),
+    );
+  } finally {
+    await opened.close();
+  }
+  return 0;
+}
+
+/** The `oauthServer` settings that matter for signing keys (read without full validation). */
+function oauthSettings(sections: KeyringSections): { alg: SigningAlg; tokenTtlSec: number } {
+  const raw =
+    sections.file === undefined
+      ? undefined
+      : ((readConfigDocument(sections.file).doc.toJS() as Record<string, unknown> | null)?.['oauthServer'] as
+          { signingAlg?: unknown; tokenTtlSec?: unknown } | undefined);
+  return {
+    alg: raw?.signingAlg === 'EdDSA' ? 'EdDSA' : 'ES256',
+    tokenTtlSec: typeof raw?.tokenTtlSec === 'number' ? raw.tokenTtlSec : 600,
+  };
+}
+
+function parseDuration(text: string): number {
+  const match = /^(\d+)(s|m|h|d)?$/.exec(text.trim());
+  if (match === null) throw new TypeError(`bad duration "${text}" (e.g. 900, 90s, 15m, 2h, 1d)`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit * 1000;
+}
+
+function signingKeyStatus(record: SigningKeyRecord, now: number): string {
+  if (record.retiredAt === null || record.retiredAt > now) return 'active';
+  if (record.notAfter === null || record.notAfter > now) return 'published';
+  return 'expired';
+}
+
+async function listSigningKeys(
+  sections: KeyringSections,
+  print: (data: unknown, text: string) => void,
+): Promise<number> {
+  const opened = await openSecretsForConfig(sections);
+  try {
+    const now = Date.now();
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    const rows = (await opened.store.listSigningKeys()).map((r) => ({
+      kid: r.kid,
+      alg: r.alg,
+      status: signingKeyStatus(r, now),
+      createdAt: iso(r.createdAt),
+      retiredAt: iso(r.retiredAt),
+      publishedUntil: iso(r.notAfter),
+      kekVersion: r.privateKey.kekVersion,
+    }));
+    print(
+      rows,
+      rows.length === 0
+        ? 'no signing keys yet (the authorization server creates one on first use)'
+        : table([
+            ['KID', 'ALG', 'STATUS', 'CREATED', 'PUBLISHED UNTIL'],
+            ...rows.map((r) => [r.kid, r.alg, r.status, r.createdAt ?? '-', r.publishedUntil ?? '-']),
+          ]),
+    );
+  } finally {
+    await opened.close();
+  }
+  return 0;
+}
+
+async function rotateSigning(
+  sections: KeyringSections,
+  publishFor: string | undefined,
+  print: (data: unknown, text: string) => void,
+): Promise<number> {
+  const oauth = oauthSettings(sections);
+  const minimum = oauth.tokenTtlSec * 1000;
+  const publishForMs = publishFor === undefined ? minimum + 300_000 : parseDuration(publishFor);
+  if (publishForMs < minimum) {
+    throw new TypeError(
+      `--publish-for must be at least the token lifetime (${oauth.tokenTtlSec}s), or tokens signed by the old key stop verifying early`,
+    );
+  }
+  const opened = await openSecretsForConfig(sections);
+  try {
+    const created = await rotateSigningKey(opened.keyring, opened.store, { alg: oauth.alg, publishForMs });
+    const until = new Date(Date.now() + publishForMs).toISOString();
+    print(
+      { kid: created.kid, alg: created.alg, previousPublishedUntil: until },
+      `new ${created.alg} signing key ${created.kid} is active on every node; previous keys stay published until ${until}`,
     );
   } finally {
     await opened.close();

@@ -186,6 +186,30 @@ describe('portcullis secrets / store CLI', () => {
     }
   });
 
+  test('signing keys: list, rotate with a publication window no shorter than the token lifetime', async () => {
+    assert.match((await cli(secrets, ['signing-keys'])).out, /no signing keys yet/);
+    const tooShort = await cli(secrets, ['rotate-signing-key', '--publish-for', '60s']);
+    assert.equal(tooShort.code, 1);
+    assert.match(tooShort.err, /at least the token lifetime/);
+    assert.equal((await cli(secrets, ['rotate-signing-key', '--publish-for', 'soon'])).code, 1);
+    const first = await cli(secrets, ['rotate-signing-key', '--json']);
+    assert.equal(first.code, 0, first.err);
+    const second = await cli(secrets, ['rotate-signing-key', '--publish-for', '1h', '--json']);
+    assert.equal(second.code, 0, second.err);
+    const newest = (JSON.parse(second.out) as { kid: string }).kid;
+    const list = JSON.parse((await cli(secrets, ['signing-keys', '--json'])).out) as {
+      kid: string;
+      status: string;
+      publishedUntil: string | null;
+    }[];
+    assert.equal(list.length, 2);
+    assert.equal(list.find((k) => k.kid === newest)?.status, 'active');
+    const old = list.find((k) => k.kid !== newest);
+    assert.equal(old?.status, 'published');
+    assert.ok(old?.publishedUntil !== null && Date.parse(old?.publishedUntil ?? '') > Date.now() + 3_000_000);
+    assert.ok(!JSON.stringify(list).includes('"d"'), 'no private key material');
+  });
+
   test('store backup makes a consistent 0600 copy and refuses to overwrite', async () => {
     const target = join(dir, 'backup.db');
     const res = await cli(storeCommand as typeof secrets, ['backup', target]);
