@@ -109,7 +109,7 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
     ) {
       fail(`"${text}" names no operation of the route's OpenAPI document`, pointer);
     }
-    return selector;
+    return operations === undefined ? selector : withOperationPaths(selector, operations, basePath);
   };
   const many = (value: string | readonly string[] | undefined, pointer: string): Selector[] =>
     value === undefined

@@ -46,6 +46,7 @@ describe('authorization driven by the OpenAPI document', () => {
             ownership: [
               { operation: 'getAccount', param: 'path.accountId', equals: 'identity.attributes.account_id' },
             ],
+            properties: [{ operation: 'updateProfile', write: { user: ['name'] } }],
           },
         },
       ],
@@ -107,6 +108,23 @@ describe('authorization driven by the OpenAPI document', () => {
       const res = await h.call('alice', path);
       assert.ok([400, 403, 404].includes(res.status), `${path} -> ${res.status}`);
       assert.equal(h.upstream.requests.length, before, path);
+    }
+  });
+
+  test('privileged and property rules by operationId hold for unmatched spellings too', async () => {
+    assert.equal((await h.call('alice', '/lenient/users/1')).status, 200);
+    for (const path of ['/lenient/users/1', '/lenient/USERS/1', '/lenient/users/1/']) {
+      assert.equal((await h.call('alice', path, { method: 'DELETE' })).status, 403, path);
+    }
+    const put = (path: string, body: unknown) =>
+      h.call('alice', path, {
+        method: 'PUT',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+    assert.equal((await put('/lenient/profiles/1', { name: 'A' })).status, 200);
+    for (const path of ['/lenient/profiles/1', '/lenient/Profiles/1', '/lenient/profiles//1']) {
+      assert.equal((await put(path, { name: 'A', isAdmin: true })).status, 403, path);
     }
   });
 });
