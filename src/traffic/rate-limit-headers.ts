@@ -9,9 +9,12 @@ export function policyItem(name: string, quota: number, windowMs: number): strin
   return `${sfString(name)};q=${quota};w=${Math.max(1, Math.ceil(windowMs / 1000))}`;
 }
 
-/** One current-state item: `r` remaining now, `t` seconds until it is replenished. */
-export function stateItem(name: string, remaining: number, resetMs: number): string {
-  return `${sfString(name)};r=${Math.max(0, remaining)};t=${Math.max(0, Math.ceil(resetMs / 1000))}`;
+/**
+ * One current-state item: `r` remaining now, `t` seconds until it is replenished. `quotedName`
+ * comes from `sfString` once at build time (this runs per request).
+ */
+export function stateItem(quotedName: string, remaining: number, resetMs: number): string {
+  return `${quotedName};r=${remaining > 0 ? remaining : 0};t=${resetMs > 0 ? Math.ceil(resetMs / 1000) : 0}`;
 }
 
 /** `Retry-After` in whole seconds, at least 1. */
@@ -20,6 +23,6 @@ export function retryAfterSeconds(ms: number): string {
 }
 
 /** An sf-string: printable ASCII with `"` and `\` escaped (names come from config). */
-function sfString(value: string): string {
+export function sfString(value: string): string {
   return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, '\\$&')}"`;
 }

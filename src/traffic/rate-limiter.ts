@@ -5,7 +5,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { CountersService } from './counters-service.js';
 import { parseDuration } from './duration.js';
 import { compileKey, type KeyPart } from './limit-key.js';
-import { policyItem, retryAfterSeconds, stateItem } from './rate-limit-headers.js';
+import { policyItem, retryAfterSeconds, sfString, stateItem } from './rate-limit-headers.js';
 
 export interface RateLimitConfig {
   readonly name?: string;
@@ -38,6 +38,7 @@ interface Shape {
 
 interface CompiledLimit {
   readonly name: string;
+  readonly quotedName: string;
   readonly prefix: string;
   readonly key: (ctx: RequestContext) => string;
   readonly algorithm: 'gcra' | 'sliding-window';
@@ -94,6 +95,7 @@ export class RateLimiter {
       const nodes = config.fallbackNodes ?? counters.expectedNodes;
       return {
         name,
+        quotedName: sfString(name),
         prefix: `rl:${config.shared === true ? '*' : options.routeName}:${name}:`,
         key: compileKey(config.key ?? ['consumer'], {
           ipv6Prefix: config.ipv6Prefix ?? 64,
@@ -176,7 +178,7 @@ export class RateLimiter {
       let state = '';
       for (let i = 0; i < decisions.length; i++) {
         const d = decisions[i] as Decision;
-        const name = (this.limits[i] as CompiledLimit).name;
+        const name = (this.limits[i] as CompiledLimit).quotedName;
         state += (i === 0 ? '' : ', ') + stateItem(name, d.remaining, d.allowed ? d.resetMs : d.retryAfterMs);
       }
       ctx.responseHeaders['ratelimit-policy'] = policy;

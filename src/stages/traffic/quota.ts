@@ -16,7 +16,7 @@ import {
 } from '../../traffic/quota.js';
 import { quotaRegistry } from '../../traffic/quota-registry.js';
 import { quotaStore } from '../../traffic/quota-store.js';
-import { policyItem, retryAfterSeconds, stateItem } from '../../traffic/rate-limit-headers.js';
+import { policyItem, retryAfterSeconds, sfString, stateItem } from '../../traffic/rate-limit-headers.js';
 
 function appendHeader(ctx: RequestContext, name: string, item: string): void {
   const current = ctx.responseHeaders[name];
@@ -103,6 +103,7 @@ export default defineStage<QuotaConfig>({
     registry.set(quota.name, { quota, backend });
     const policy = config.onStoreError ?? 'fail-closed';
     const headers = config.headers !== false;
+    const quotedName = sfString(quota.name);
     const { storeFailed } = countersService(build);
 
     const decide = (
@@ -115,7 +116,7 @@ export default defineStage<QuotaConfig>({
     ) => {
       if (headers) {
         appendHeader(ctx, 'ratelimit-policy', policyItem(quota.name, limit, endMs - startMs));
-        appendHeader(ctx, 'ratelimit', stateItem(quota.name, limit - r.count, endMs - now));
+        appendHeader(ctx, 'ratelimit', stateItem(quotedName, limit - r.count, endMs - now));
       }
       if (r.allowed) return;
       ctx.logFields.quota = quota.name;
