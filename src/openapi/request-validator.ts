@@ -79,10 +79,14 @@ export function createRequestValidator(
     }
     const media = findMediaType(body.content, ctx.body.mediaType);
     if (media === undefined) {
+      const declared = body.content.map((m) => m.mediaRange).join(', ');
+      const method = operation.method;
       throw new GatewayError('unsupported_media_type', {
         reason: 'openapi_undeclared_media_type',
-        detail: `expected one of: ${body.content.map((m) => m.mediaRange).join(', ')}`,
-        headers: { 'accept-post': body.content.map((m) => m.mediaRange).join(', ') },
+        detail: `expected one of: ${declared}`,
+        ...(method === 'POST' || method === 'PATCH'
+          ? { headers: { [method === 'POST' ? 'accept-post' : 'accept-patch']: declared } }
+          : {}),
       });
     }
     // Parameters failed already: refuse before reading the body.
