@@ -5,6 +5,7 @@ import { StoreError } from './errors.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import {
   assertId,
+  quotaArgs,
   toApiKey,
   toClient,
   toConsumer,
@@ -543,7 +544,8 @@ export class PostgresStore implements CredentialStore {
 
   // quotas
 
-  async incrementQuota(key: string, periodId: string, by: number, limit: number): Promise<number> {
+  async incrementQuota(key: string, periodId: string, byArg: number, limitArg: number): Promise<number> {
+    const { by, limit } = quotaArgs(byArg, limitArg);
     const [row] = await this.#query(
       `INSERT INTO quotas AS q (key, period_id, count) SELECT $1, $2, $3::bigint WHERE $3::bigint <= $4::bigint
        ON CONFLICT (key, period_id) DO UPDATE SET count = q.count + EXCLUDED.count

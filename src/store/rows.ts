@@ -141,3 +141,13 @@ function hasControlChar(value: string): boolean {
   }
   return false;
 }
+
+/** Validates quota arguments the same way in every store; an infinite limit means no limit. */
+export function quotaArgs(by: number, limit: number): { by: number; limit: number } {
+  if (!Number.isSafeInteger(by) || by < 0)
+    throw new TypeError('quota increment must be a non-negative integer');
+  if (limit === Number.POSITIVE_INFINITY) return { by, limit: Number.MAX_SAFE_INTEGER };
+  if (!Number.isSafeInteger(limit) || limit < 0)
+    throw new TypeError('quota limit must be a non-negative integer');
+  return { by, limit };
+}

@@ -6,6 +6,7 @@ import { ChangeHub, isChangeKind } from './change-hub.js';
 import { StoreError } from './errors.js';
 import {
   assertId,
+  quotaArgs,
   toApiKey,
   toClient,
   toConsumer,
@@ -521,7 +522,8 @@ export class SqliteStore implements CredentialStore {
 
   // quotas
 
-  async incrementQuota(key: string, periodId: string, by: number, limit: number): Promise<number> {
+  async incrementQuota(key: string, periodId: string, byArg: number, limitArg: number): Promise<number> {
+    const { by, limit } = quotaArgs(byArg, limitArg);
     return this.#write(() => {
       const row = this.#get('SELECT count FROM quotas WHERE key = ? AND period_id = ?', key, periodId);
       const next = ((row?.['count'] as number | undefined) ?? 0) + by;

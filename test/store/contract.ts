@@ -288,6 +288,16 @@ export function runStoreContract(
       assert.equal(results.filter((n) => n <= 25).length, 25);
       assert.equal(await store.getQuota('q2', 'd1'), 25);
 
+      assert.equal(
+        await store.incrementQuota('q3', 'd1', 5, Infinity),
+        5,
+        'an infinite limit means no limit',
+      );
+      assert.equal(await store.incrementQuota('q3', 'd1', 0, Infinity), 5, 'by 0 reads the count');
+      await assert.rejects(store.incrementQuota('q3', 'd1', 1.5, 10), TypeError);
+      await assert.rejects(store.incrementQuota('q3', 'd1', -1, 10), TypeError);
+      await assert.rejects(store.incrementQuota('q3', 'd1', 1, Number.NaN), TypeError);
+
       await store.incrementQuota('q1', 'd3', 1, 10);
       assert.equal(await store.pruneQuotas('q1', 'd3'), 1);
       assert.equal(await store.getQuota('q1', 'd1'), 0);
