@@ -29,15 +29,12 @@ export interface ResponseFinding {
   readonly removed?: number;
 }
 
-const DECODERS: Record<
-  string,
-  ((buffer: Buffer, options: { maxOutputLength: number }) => Buffer) | undefined
-> = {
-  gzip: gunzipSync,
-  'x-gzip': gunzipSync,
-  deflate: inflateSync,
-  br: brotliDecompressSync,
-};
+const DECODERS = new Map<string, (buffer: Buffer, options: { maxOutputLength: number }) => Buffer>([
+  ['gzip', gunzipSync],
+  ['x-gzip', gunzipSync],
+  ['deflate', inflateSync],
+  ['br', brotliDecompressSync],
+]);
 const REPORTED_VIOLATIONS = 5;
 
 /**
@@ -97,7 +94,7 @@ export function createResponseChecker(
     const encoding = (Array.isArray(encodingHeader) ? encodingHeader.join(',') : (encodingHeader ?? ''))
       .trim()
       .toLowerCase();
-    const decode = encoding === '' || encoding === 'identity' ? undefined : DECODERS[encoding];
+    const decode = encoding === '' || encoding === 'identity' ? undefined : DECODERS.get(encoding);
     if (encoding !== '' && encoding !== 'identity' && decode === undefined) {
       // Reading would hand the runner bytes it then sends without their encoding: leave it alone.
       violation(ctx, { kind: 'unsupported_encoding' }, options.mode === 'block');

@@ -53,6 +53,9 @@ before(async () => {
         return void res.end(STACK);
       case '/pets/8':
         return json(503, { error: STACK }, { 'retry-after': '7' });
+      case '/pets/10':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'constructor' });
+        return void res.end('opaque-bytes');
       case '/pets/9':
         return json(200, { id: 9, name: 'ok' });
       case '/pets':
@@ -149,6 +152,14 @@ describe('response contract and data exposure', () => {
     }
     assert.equal((await get('/block/pets/9')).status, 200);
     assert.equal((await get('/block/pets/4')).status, 404);
+  });
+
+  test('bodies in encodings the gateway cannot decode are left alone, or blocked in block mode', async () => {
+    const report = await get('/report/pets/10');
+    assert.equal(report.status, 200);
+    assert.equal(report.headers.get('content-encoding'), 'constructor');
+    assert.equal(report.text, 'opaque-bytes');
+    assert.equal((await get('/block/pets/10')).status, 502);
   });
 
   test('report passes responses unchanged and records the finding', async () => {
