@@ -14,7 +14,7 @@ import {
 } from './introspection-config.js';
 import { readBearerToken } from './jwt-bearer.js';
 import { compileClaimMapping, identityFromClaims, type CompiledClaimMapping } from './jwt-claims.js';
-import { presentedThumbprint } from './jwt-verifier.js';
+import { presentedThumbprint, sameThumbprint } from './jwt-verifier.js';
 
 /** A cached introspection answer: an identity, or the reason the token is not acceptable. */
 type Verdict =
@@ -128,12 +128,9 @@ export function createIntrospectionAuthenticator(options: IntrospectionAuthentic
     if (now() >= verdict.validUntil) throw new AuthenticationFailure('introspection_expired');
     if (verdict.thumbprint !== undefined) {
       const presented = presentedThumbprint(ctx);
-      if (presented !== verdict.thumbprint) {
-        throw new AuthenticationFailure(
-          presented === undefined
-            ? 'introspection_certificate_missing'
-            : 'introspection_certificate_mismatch',
-        );
+      if (presented === undefined) throw new AuthenticationFailure('introspection_certificate_missing');
+      if (!sameThumbprint(verdict.thumbprint, presented)) {
+        throw new AuthenticationFailure('introspection_certificate_mismatch');
       }
     }
     return verdict.identity;

@@ -52,7 +52,7 @@ export function presentedThumbprint(ctx: RequestContext): string | undefined {
   return raw === undefined || raw.length === 0 ? undefined : certificateThumbprint(raw);
 }
 
-function sameThumbprint(expected: string, presented: string): boolean {
+export function sameThumbprint(expected: string, presented: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(presented);
   return a.length === b.length && timingSafeEqual(a, b);

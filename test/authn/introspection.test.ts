@@ -1,5 +1,6 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthenticationFailure, type Authenticator } from '../../src/authn/authenticator.js';
@@ -69,6 +70,12 @@ const tokens: Record<string, Record<string, unknown>> = {
     exp: now() + 600,
   },
   'stringly-active': { active: 'true', sub: 'mallory', exp: now() + 600 },
+  'bound-token': {
+    active: true,
+    sub: 'dave',
+    exp: now() + 600,
+    cnf: { 'x5t#S256': createHash('sha256').update('cert A').digest('base64url') },
+  },
 };
 
 const server = await startIntrospectionServer(tokens);
@@ -251,5 +258,23 @@ describe('introspection (RFC 7662)', () => {
       hostile.closeAllConnections();
       await new Promise<void>((resolve) => hostile.close(() => resolve()));
     }
+  });
+
+  test('certificate-bound opaque tokens (RFC 8705): the presented certificate must match', async () => {
+    const auth = await authenticator();
+    const withCert = (der: string | undefined) =>
+      fakeContext({ authorization: 'Bearer bound-token' }, {
+        getPeerCertificate: () => (der === undefined ? {} : { raw: Buffer.from(der) }),
+      } as never);
+    assert.equal(((await auth.authenticate(withCert('cert A'))) as Identity).subject, 'dave');
+    await assert.rejects(async () => auth.authenticate(withCert('cert B')), {
+      reason: 'introspection_certificate_mismatch',
+    });
+    await assert.rejects(async () => auth.authenticate(withCert(undefined)), {
+      reason: 'introspection_certificate_missing',
+    });
+    await assert.rejects(async () => auth.authenticate(bearer('bound-token')), {
+      reason: 'introspection_certificate_missing',
+    });
   });
 });
