@@ -7,7 +7,7 @@ export interface OAuthServerConfig {
   readonly issuer: string;
   readonly signingAlg?: SigningAlg;
   readonly tokenTtlSec?: number;
-  /** `aud` of issued tokens (RFC 9068); omitted when unset. */
+  /** `aud` of issued tokens (RFC 9068); the issuer when unset. */
   readonly audience?: string;
   /** Longest accepted lifetime of a private_key_jwt client assertion. */
   readonly assertionMaxAgeSec?: number;
@@ -52,7 +52,11 @@ export const oauthServerGlobalSchema: JSONSchemaType = {
       maximum: 3600,
       description: 'Access token lifetime (default 600).',
     },
-    audience: { type: 'string', minLength: 1, description: '`aud` claim of issued tokens.' },
+    audience: {
+      type: 'string',
+      minLength: 1,
+      description: '`aud` claim of issued tokens (default: the issuer).',
+    },
     assertionMaxAgeSec: {
       type: 'integer',
       minimum: 10,

@@ -44,7 +44,7 @@ export async function issueAccessToken(
     jti,
     iat: now,
     exp: now + options.ttlSec,
-    ...(options.audience === undefined ? {} : { aud: options.audience }),
+    aud: options.audience ?? options.issuer, // RFC 9068 requires `aud`
     ...(certificateThumbprint === undefined ? {} : { cnf: { 'x5t#S256': certificateThumbprint } }),
   };
   const accessToken = await new SignJWT(claims)
