@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
 
@@ -59,8 +62,11 @@ async function ping(port: number): Promise<boolean> {
  * Starts a private redis-server on a free loopback port with persistence off and waits until it
  * answers PING. Fails (never skips) when redis-server is not installed.
  */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+export async function startRedis(
+  extraArgs: readonly string[] = [],
+  fixedPort?: number,
+): Promise<RedisServer> {
+  const port = fixedPort ?? (await freePort());
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
@@ -77,6 +83,7 @@ export async function startRedis(): Promise<RedisServer> {
         'no',
         '--protected-mode',
         'yes',
+        ...extraArgs,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -123,5 +130,73 @@ export async function startRedis(): Promise<RedisServer> {
     restart: launch,
     cli: (...args: string[]) => run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]),
     stop: kill,
+  };
+}
+
+export interface RedisCluster {
+  readonly nodes: readonly { host: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+/** A free port whose cluster bus port (port + 10000) is free too. */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port > 55_000) continue;
+    const bus = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      bus.once('error', () => resolve(false));
+      bus.listen(port + 10_000, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) await new Promise<void>((resolve) => bus.close(() => resolve()));
+    if (ok) return port;
+  }
+}
+
+/** A private three-master Redis Cluster on loopback (no replicas), ready when cluster_state is ok. */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-redis-cluster-'));
+  const servers: RedisServer[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const port = await freeClusterPort();
+      servers.push(
+        await startRedis(
+          [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(dir, `nodes-${port}.conf`),
+            '--dir',
+            dir,
+          ],
+          port,
+        ),
+      );
+    }
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...servers.map((s) => `127.0.0.1:${s.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    for (const server of servers) {
+      while (!(await server.cli('cluster', 'info')).includes('cluster_state:ok')) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  } catch (error) {
+    for (const server of servers) await server.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })),
+    async stop() {
+      for (const server of servers) await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
