@@ -36,6 +36,8 @@ export interface GatewaySetup {
   readonly check?: Probe;
   /** Uses the run's Redis: count its commands per request. */
   readonly redis?: boolean;
+  /** Extra node flags for the gateway process (diagnostic rows). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface GatewayRow {
@@ -109,6 +111,18 @@ export const ROWS: readonly Row[] = [
     setup: async () => ({
       config: publicRoute({ upstreamErrors: { replace5xx: false } }),
       load: { path: '/items/42', expectStatus: 200 },
+    }),
+  },
+  {
+    kind: 'gateway',
+    id: 'plain-semi32',
+    label: 'plain proxy with node --max-semi-space-size=32 (larger young generation)',
+    compareTo: 'plain',
+    extra: true,
+    setup: async () => ({
+      config: publicRoute(),
+      load: { path: '/items/42', expectStatus: 200 },
+      nodeArgs: ['--max-semi-space-size=32'],
     }),
   },
   {

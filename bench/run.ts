@@ -398,6 +398,7 @@ async function prepareGateway(
       dir: ctx.dir,
       env: ctx.env,
       ready: { ...firstRequest(setup.load), expectStatus: setup.load.expectStatus },
+      ...(setup.nodeArgs === undefined ? {} : { nodeArgs: setup.nodeArgs }),
     });
   } catch (error) {
     return skipped(`gateway did not serve the row's request: ${(error as Error).message}`);
