@@ -87,17 +87,22 @@ describe('external policy decisions (OPA data API shape) through the gateway', (
         {
           name: 'opa',
           match: { pathPrefix: '/p' },
-          authorization: { policy: { url: opa.url, timeoutMs: 150, cacheTtlMs: 60_000 } },
+          authorization: { policy: { url: opa.url, timeoutMs: 10_000, cacheTtlMs: 60_000 } },
+        },
+        {
+          name: 'slow',
+          match: { pathPrefix: '/s' },
+          authorization: { policy: { url: opa.url, timeoutMs: 100 } },
         },
         {
           name: 'nocache',
           match: { pathPrefix: '/n' },
-          authorization: { policy: { url: opa.url, cacheTtlMs: 0 } },
+          authorization: { policy: { url: opa.url, timeoutMs: 10_000, cacheTtlMs: 0 } },
         },
         {
           name: 'down',
           match: { pathPrefix: '/down' },
-          authorization: { policy: { url: down, timeoutMs: 500 } },
+          authorization: { policy: { url: down, timeoutMs: 10_000 } },
         },
         {
           name: 'docs',
@@ -123,27 +128,30 @@ describe('external policy decisions (OPA data API shape) through the gateway', (
   });
 
   test('garbage answers deny', async () => {
-    for (const path of [
-      'undefined',
-      'string-true',
-      'one',
-      'allow-string',
-      'array',
-      'html',
-      'truncated',
-      'error-true',
-      'huge',
-      'unknown',
-    ]) {
+    const cases: [string, string][] = [
+      ['undefined', 'policy_garbage'],
+      ['string-true', 'policy_garbage'],
+      ['one', 'policy_garbage'],
+      ['allow-string', 'policy_garbage'],
+      ['array', 'policy_garbage'],
+      ['html', 'policy_garbage'],
+      ['truncated', 'policy_garbage'],
+      ['error-true', 'policy_status_500'],
+      ['huge', 'policy_answer_too_large'],
+      ['unknown', 'policy_status_404'],
+    ];
+    for (const [path, reason] of cases) {
       const before = h.upstream.requests.length;
       const res = await h.call('alice', `/n/${path}`);
       assert.equal(res.status, 403, path);
       assert.equal(h.upstream.requests.length, before, path);
+      const audit = h.audits().findLast((line) => line.check === 'policy');
+      assert.equal(audit?.reason, reason, path);
     }
   });
 
   test('a policy endpoint that does not answer in time denies', async () => {
-    const res = await h.call('alice', '/p/slow');
+    const res = await h.call('alice', '/s/slow');
     assert.equal(res.status, 403);
     const audit = h.audits().find((line) => line.reason === 'policy_timeout');
     assert.ok(audit, 'the timeout is audited');
