@@ -8,6 +8,8 @@ export interface RawH2 {
   readonly socket: TLSSocket;
   /** HEADERS (GET `path`, END_STREAM) immediately followed by RST_STREAM(CANCEL). */
   headersThenReset(streamId: number, path: string): boolean;
+  /** Sends one raw frame; false once the socket is gone. */
+  send(type: number, flags: number, streamId: number, payload: Buffer): boolean;
   /** Resolves with the GOAWAY error code when the server sends one, or undefined when it closes. */
   readonly ended: Promise<number | undefined>;
 }
@@ -22,7 +24,7 @@ function frame(type: number, flags: number, streamId: number, payload: Buffer): 
 }
 
 /** HPACK without Huffman: indexed :method GET (2), :scheme https (7), literal :path and :authority. */
-function headerBlock(path: string, authority: string): Buffer {
+export function headerBlock(path: string, authority: string): Buffer {
   const literal = (nameIndex: number, value: string): Buffer => {
     const bytes = Buffer.from(value, 'latin1');
     if (bytes.length > 126) throw new RangeError('value too long for this tiny encoder');
@@ -73,6 +75,11 @@ export function rawH2(url: string): Promise<RawH2> {
       resolve({
         socket,
         ended,
+        send(type, flags, streamId, payload) {
+          if (socket.destroyed) return false;
+          socket.write(frame(type, flags, streamId, payload));
+          return true;
+        },
         headersThenReset(streamId, path) {
           if (socket.destroyed) return false;
           return socket.write(

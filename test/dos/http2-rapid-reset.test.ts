@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { rawH2 } from './h2-frames.js';
+import { headerBlock, rawH2 } from './h2-frames.js';
 
 let upstream: TestUpstream;
 let gw: TestGateway;
@@ -88,5 +88,32 @@ test('stream concurrency is capped by SETTINGS_MAX_CONCURRENT_STREAMS', async ()
     assert.ok(max <= 100, `server allows ${max} concurrent streams`);
   } finally {
     client.close();
+  }
+});
+
+test('CONTINUATION flood (CVE-2024-27316): a header block that never ends gets the session cut', async () => {
+  const attacker = await rawH2(gw.url);
+  const before = upstream.requests.length;
+  // HEADERS without END_HEADERS, then CONTINUATION frames forever
+  attacker.send(0x1, 0x1, 1, headerBlock('/continuation', 'localhost'));
+  const junk = Buffer.concat([Buffer.from([0x40, 0x05]), Buffer.from('x-pad'), Buffer.from([0x7f, 0x00])]);
+  const piece = Buffer.concat([junk, Buffer.alloc(127, 0x61)]);
+  let sent = 0;
+  const limit = 100_000;
+  let over = false;
+  void attacker.ended.then(() => (over = true));
+  for (; sent < limit && !over && !attacker.socket.destroyed; sent++) {
+    attacker.send(0x9, 0, 1, piece);
+    if (sent % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await attacker.ended;
+  attacker.socket.destroy();
+  assert.ok(sent < limit, `sent ${sent} CONTINUATION frames without being cut`);
+  assert.equal(upstream.requests.slice(before).filter((r) => r.url === '/continuation').length, 0);
+  const fresh = await session();
+  try {
+    assert.equal(await get(fresh, '/after-continuation'), 200);
+  } finally {
+    fresh.close();
   }
 });
