@@ -27,55 +27,53 @@ const CONTENT_DETECTORS: readonly (readonly [AttackClass, ContentDetector])[] = 
   ['sqli', detectSqli],
 ];
 
-/** Characters a detector needs (any of them) before it can fire at levels 1–2; undefined: always runs. */
-const NEEDS: Readonly<Record<string, number>> = {
-  encoding: C.percent | C.control,
-  xss: C.lt | C.equals | C.colon | C.nonAscii | C.amp,
-  traversal: C.dot | C.slash | C.backslash | C.percent | C.colon | C.nonAscii,
-  ssti:
-    C.brace |
-    C.lt |
-    C.hash |
-    C.at |
-    C.dollar |
-    C.bracket |
-    C.underscore |
-    C.paren |
-    C.nonAscii |
-    C.quote |
-    C.equals,
-  nosqli: C.dollar | C.semicolon | C.equals | C.quote | C.dot,
-  cmdi:
-    C.semicolon |
-    C.pipe |
-    C.amp |
-    C.newline |
-    C.backtick |
-    C.dollar |
-    C.lt |
-    C.gt |
-    C.slash |
-    C.dot |
-    C.minus,
+/**
+ * Whether a detector can fire at levels 1–2, from the characters present (the value is already
+ * decoded and NFKC-normalised, so entities and full-width forms have become ASCII by now).
+ */
+const GATES: Readonly<Record<string, (mask: number, lower: string) => boolean>> = {
+  encoding: (m) => (m & (C.percent | C.control)) !== 0,
+  xss: (m) => (m & (C.lt | C.equals | C.colon)) !== 0,
+  traversal: (m, lower) =>
+    (m & (C.slash | C.backslash | C.percent | C.colon | C.nonAscii)) !== 0 ||
+    ((m & C.dot) !== 0 && (lower.includes('..') || lower.includes('.ini'))),
+  ssti: (m, lower) =>
+    (m & (C.brace | C.lt | C.hash | C.at | C.dollar | C.bracket | C.underscore)) !== 0 ||
+    ((m & C.paren) !== 0 &&
+      (lower.includes('getclass') || lower.includes('java.lang') || lower.includes('freemarker'))),
+  nosqli: (m, lower) =>
+    (m & C.dollar) !== 0 ||
+    ((m & C.quote) !== 0 && (m & C.semicolon) !== 0) ||
+    ((m & C.equals) !== 0 && lower.includes('==')) ||
+    ((m & C.dot) !== 0 && lower.includes('this.')),
+  cmdi: (m, lower) =>
+    (m & (C.semicolon | C.pipe | C.amp | C.newline | C.backtick | C.dollar | C.lt | C.gt)) !== 0 ||
+    lower.includes('sh') ||
+    lower.includes('cmd') ||
+    lower.includes('powershell'),
 };
 
-/** Words that can make a value SQL without any punctuation (`1 union select null`, `1 or true`). */
+/** Punctuation that gives a value SQL structure on its own (`-`, `/` and `(` are checked in context). */
 const SQL_PUNCTUATION =
-  C.quote |
-  C.semicolon |
-  C.pipe |
-  C.amp |
-  C.hash |
-  C.equals |
-  C.lt |
-  C.gt |
-  C.at |
-  C.backtick |
-  C.paren |
-  C.star |
-  C.minus |
-  C.slash |
-  C.nonAscii;
+  C.quote | C.semicolon | C.pipe | C.amp | C.hash | C.equals | C.lt | C.gt | C.at | C.backtick;
+
+function adjacentParen(lower: string): boolean {
+  for (let i = lower.indexOf('('); i > 0; i = lower.indexOf('(', i + 1)) {
+    const c = lower.charCodeAt(i - 1);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95) return true;
+  }
+  return false;
+}
+
+function sqlGate(mask: number, lower: string): boolean {
+  if ((mask & SQL_PUNCTUATION) !== 0) return true;
+  if ((mask & C.minus) !== 0 && lower.includes('--')) return true;
+  if ((mask & C.slash) !== 0 && lower.includes('/*')) return true;
+  if ((mask & C.paren) !== 0 && adjacentParen(lower)) return true;
+  return hasSqlWord(lower);
+}
+
+/** Words that can make a value SQL without any punctuation (`1 union select null`, `1 or true`). */
 function hasSqlWord(lower: string): boolean {
   return (
     lower.includes('union') ||
@@ -122,9 +120,9 @@ export class Inspector {
     for (const [cls, detect] of this.detectors) {
       if (skip?.has(cls) === true) continue;
       if (gated) {
-        const needs = NEEDS[cls];
-        if (needs !== undefined && (mask & needs) === 0) continue;
-        if (cls === 'sqli' && (mask & SQL_PUNCTUATION) === 0 && !hasSqlWord(value.lower)) continue;
+        const gate = GATES[cls];
+        if (gate !== undefined && !gate(mask, value.lower)) continue;
+        if (cls === 'sqli' && !sqlGate(mask, value.lower)) continue;
       }
       const rule = detect(value.text, value.lower, this.paranoia, value.hadNul);
       if (rule !== undefined) return { class: cls, rule };

@@ -76,7 +76,9 @@ function findSensitivePath(path: string): boolean {
     for (const candidate of BY_PREFIX.get(path.slice(i, i + 2)) ?? [])
       if (path.startsWith(candidate, i)) return true;
   }
-  for (const candidate of UNANCHORED) if (path.includes(candidate)) return true;
+  if (path.includes('.ini') || path.includes('config') || path.includes('system32') || path.includes('c:')) {
+    for (const candidate of UNANCHORED) if (path.includes(candidate)) return true;
+  }
   return false;
 }
 
@@ -141,15 +143,18 @@ export function detectTraversal(text: string, rawLower: string, level: Paranoia)
   const source = lower === rawLower ? text : lower;
   if (source.includes('..') && findDotDot(source, level)) return 'traversal.dot-dot';
   if (
-    lower.includes('%2e%2e') ||
-    lower.includes('..%2f') ||
-    lower.includes('..%5c') ||
-    lower.includes('%2e%2e%2f')
+    lower.includes('%') &&
+    (lower.includes('%2e%2e') || lower.includes('..%2f') || lower.includes('..%5c'))
   ) {
     return 'traversal.encoded-dot-dot';
   }
   if (lower.includes('/') || lower.includes('\\') || lower.includes(':') || lower.includes('.ini')) {
-    const path = lower.includes('/./') || lower.includes('//') ? collapse(lower) : lower;
+    // `//` right after a scheme is not a path trick
+    const doubled = lower.indexOf('//');
+    const tricky =
+      lower.includes('/./') ||
+      (doubled !== -1 && (doubled === 0 || lower[doubled - 1] !== ':' || lower.includes('//', doubled + 2)));
+    const path = tricky ? collapse(lower) : lower;
     if (findSensitivePath(path)) return 'traversal.sensitive-file';
     if (lower.includes(':')) {
       for (const wrapper of WRAPPERS) if (lower.includes(wrapper)) return 'traversal.stream-wrapper';
