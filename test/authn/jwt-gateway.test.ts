@@ -42,45 +42,47 @@ describe('JWT authentication through the running gateway', () => {
   const get = (token: string | undefined, path = '/orders/1') =>
     fetch(gw.url + path, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
 
+  const config = (audience: string): Record<string, unknown> => ({
+    authn: {
+      bruteForce: { maxFailures: 1000 },
+      jwt: {
+        issuers: {
+          idp: {
+            issuer: ISS,
+            audience,
+            algorithms: ['ES256'],
+            jwksUri: jwks.url,
+            jwks: { cooldownSec: 0, timeoutMs: 1000 },
+            claims: { tenant: 'tenant' },
+          },
+        },
+      },
+    },
+    upstreams: { echo: { targets: [{ url: upstream.url }] } },
+    routes: [
+      {
+        name: 'orders',
+        match: { pathPrefix: '/orders' },
+        upstream: 'echo',
+        authorization: { roles: { authenticated: { permissions: ['*'] } } },
+        authentication: {
+          anyOf: ['jwt:idp'],
+          forwardHeaders: {
+            'x-consumer-subject': 'subject',
+            'x-consumer-scopes': 'scopes',
+            'x-consumer-tenant': 'tenant',
+          },
+        },
+      },
+    ],
+  });
+
   before(async () => {
     k1 = await keyPair('k1');
     k2 = await keyPair('k2');
     upstream = await startUpstream();
     jwks = await startJwksServer({ keys: [k1.jwk] });
-    gw = await startGateway({
-      authn: {
-        bruteForce: { maxFailures: 1000 },
-        jwt: {
-          issuers: {
-            idp: {
-              issuer: ISS,
-              audience: AUD,
-              algorithms: ['ES256'],
-              jwksUri: jwks.url,
-              jwks: { cooldownSec: 0, timeoutMs: 1000 },
-              claims: { tenant: 'tenant' },
-            },
-          },
-        },
-      },
-      upstreams: { echo: { targets: [{ url: upstream.url }] } },
-      routes: [
-        {
-          name: 'orders',
-          match: { pathPrefix: '/orders' },
-          upstream: 'echo',
-          authorization: { roles: { authenticated: { permissions: ['*'] } } },
-          authentication: {
-            anyOf: ['jwt:idp'],
-            forwardHeaders: {
-              'x-consumer-subject': 'subject',
-              'x-consumer-scopes': 'scopes',
-              'x-consumer-tenant': 'tenant',
-            },
-          },
-        },
-      ],
-    });
+    gw = await startGateway(config(AUD));
   });
   after(async () => {
     await gw?.close();
@@ -162,5 +164,13 @@ describe('JWT authentication through the running gateway', () => {
       200,
       'stale keys served while the JWKS fails',
     );
+  });
+
+  test('a reload applies the new issuer settings and keeps the JWKS cache (no refetch)', async () => {
+    const hits = jwks.hits;
+    await gw.reload(config('billing-api'));
+    assert.equal((await get(await sign(k2, { sub: 'old-aud' }))).status, 401);
+    assert.equal((await get(await sign(k2, { sub: 'new-aud', aud: 'billing-api' }))).status, 200);
+    assert.equal(jwks.hits, hits, 'keys came from the cache that survived the reload (the JWKS is failing)');
   });
 });
