@@ -1,4 +1,4 @@
-import { dereference, validate, compileErrors } from '@readme/openapi-parser';
+import { bundle, compileErrors, dereference, validate } from '@readme/openapi-parser';
 
 /** A parsed, validated and dereferenced OpenAPI 3.0/3.1 document. */
 export interface LoadedDocument {
@@ -26,9 +26,17 @@ export async function loadDocument(file: string): Promise<LoadedDocument> {
     dereference: { circular: true },
     timeoutMs: 30_000,
   } as const;
+  // Files are read and parsed once (bundle: external $refs become internal ones); validation
+  // works on a copy because it dereferences in place.
+  let bundled: Record<string, unknown>;
+  try {
+    bundled = (await bundle(file, options)) as unknown as Record<string, unknown>;
+  } catch (error) {
+    throw new OpenApiLoadError(`cannot load OpenAPI document ${file}: ${(error as Error).message}`);
+  }
   let result;
   try {
-    result = await validate(file, options);
+    result = await validate(structuredClone(bundled) as never, options);
   } catch (error) {
     throw new OpenApiLoadError(`cannot load OpenAPI document ${file}: ${(error as Error).message}`);
   }
@@ -37,7 +45,7 @@ export async function loadDocument(file: string): Promise<LoadedDocument> {
   }
   let document: Record<string, unknown>;
   try {
-    document = (await dereference(file, options)) as unknown as Record<string, unknown>;
+    document = (await dereference(bundled as never, options)) as unknown as Record<string, unknown>;
   } catch (error) {
     throw new OpenApiLoadError(`cannot dereference OpenAPI document ${file}: ${(error as Error).message}`);
   }
