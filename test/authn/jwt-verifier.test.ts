@@ -189,6 +189,15 @@ describe('jwt authenticator: attacks are refused', () => {
     await refused(auth, `${h}.${evil}.${s}`, 'jwt_bad_signature');
   });
 
+  test('clock skew: slightly expired or not-yet-valid tokens pass within clockSkewSec only', async () => {
+    const auth = await authenticator({ ...esIssuer, clockSkewSec: 30 });
+    assert.ok(await auth.authenticate(bearer(await sign({ exp: now() - 10 }))));
+    assert.ok(await auth.authenticate(bearer(await sign({ nbf: now() + 10 }))));
+    await refused(auth, await sign({ exp: now() - 45 }), 'jwt_expired');
+    const strict = await authenticator({ ...esIssuer, clockSkewSec: 0 });
+    await refused(strict, await sign({ exp: now() - 10 }), 'jwt_expired');
+  });
+
   test('expired, not yet valid, too old, missing exp', async () => {
     const auth = await authenticator({ ...esIssuer, clockSkewSec: 5, maxAgeSec: 600 });
     await refused(auth, await sign({ exp: now() - 60 }), 'jwt_expired');
