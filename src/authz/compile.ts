@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/config-error.js';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../json/limits.js';
 import type { Logger } from '../observe/logger.js';
 import type { SecurityRequirement } from '../openapi/types.js';
 import type { Services } from '../pipeline/services.js';
@@ -36,7 +37,8 @@ export interface RoutePolicy {
     | { readonly maxDistinctIds: number; readonly windowMs: number; readonly action: 'report' | 'throttle' }
     | undefined;
   readonly methodOverride: boolean;
-  readonly maxBodyBytes: number;
+  /** Hardened JSON reader limits for body rules (the route's OpenAPI limits when it has a document). */
+  readonly jsonLimits: JsonLimits;
   readonly maxResponseBytes: number;
   /** The route's OpenAPI operations by `METHOD /template` and by operationId, when a document is attached. */
   readonly operations: ReadonlyMap<string, OperationInfo> | undefined;
@@ -70,7 +72,8 @@ export interface CompileEnv {
   readonly globalRoles: RolesConfig | undefined;
   readonly operations: readonly OperationInfo[] | undefined;
   readonly services: Services;
-  readonly defaultMaxBodyBytes?: number | undefined;
+  /** The route's OpenAPI JSON limits, when it has a document. */
+  readonly jsonLimits?: JsonLimits | undefined;
   /** Request-path prefix the OpenAPI paths are relative to (`''` when none). */
   readonly basePath?: string;
   /** Throws a config error at a pointer below the route's authorization section. */
@@ -78,7 +81,6 @@ export interface CompileEnv {
 }
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-const DEFAULT_BODY_BYTES = 1024 * 1024;
 const DEFAULT_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 export function operationKey(method: string, pathTemplate: string): string {
@@ -282,7 +284,10 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
     conditions,
     enumeration,
     methodOverride: config.methodOverride === true,
-    maxBodyBytes: config.maxBodyBytes ?? env.defaultMaxBodyBytes ?? DEFAULT_BODY_BYTES,
+    jsonLimits: {
+      ...(env.jsonLimits ?? DEFAULT_JSON_LIMITS),
+      maxBodyBytes: config.maxBodyBytes ?? env.jsonLimits?.maxBodyBytes ?? DEFAULT_JSON_LIMITS.maxBodyBytes,
+    },
     maxResponseBytes: config.maxResponseBytes ?? DEFAULT_RESPONSE_BYTES,
     operations: byKey,
   };

@@ -1,4 +1,4 @@
-import { DEFAULT_JSON_LIMITS } from '../json/limits.js';
+import type { JsonLimits } from '../json/limits.js';
 import { JSON_BODY_KEY, parseJsonBody } from '../json/read-json.js';
 import type { RequestContext } from '../pipeline/context.js';
 
@@ -16,10 +16,10 @@ export function isJsonMediaType(mediaType: string | undefined): boolean {
 }
 
 /**
- * Reads the JSON request body once per request with the shared hardened parser (duplicate keys,
+ * Reads the JSON request body once per request with the shared hardened parser and `limits` (duplicate keys,
  * `__proto__`, depth and size limits refused) and shares it under `ctx.body.parsed.get('json')`.
  */
-export async function readJsonBody(ctx: RequestContext, limit: number): Promise<JsonBody> {
+export async function readJsonBody(ctx: RequestContext, limits: JsonLimits): Promise<JsonBody> {
   const body = ctx.body;
   if (body.parsed.has(JSON_BODY_KEY)) {
     const value = body.parsed.get(JSON_BODY_KEY);
@@ -27,9 +27,9 @@ export async function readJsonBody(ctx: RequestContext, limit: number): Promise<
   }
   if (!body.present) return NONE;
   if (!isJsonMediaType(body.mediaType)) return OTHER;
-  const bytes = await body.read(limit);
+  const bytes = await body.read(limits.maxBodyBytes);
   if (bytes.length === 0) return NONE;
-  const value = parseJsonBody(bytes, { ...DEFAULT_JSON_LIMITS, maxBodyBytes: limit });
+  const value = parseJsonBody(bytes, limits);
   body.parsed.set(JSON_BODY_KEY, value);
   return { kind: 'json', value };
 }

@@ -44,7 +44,7 @@ async function compileFor(build: BuildContext): Promise<RoutePolicy | undefined>
     operations: api === undefined ? undefined : operationsOf(api),
     services: build.services,
     basePath,
-    ...(openapi === undefined ? {} : { defaultMaxBodyBytes: openapi.limits.maxBodyBytes }),
+    jsonLimits: openapi?.limits,
     fail(message, pointer) {
       // `build.fail` points below the calling stage's section; every stage reads the same one.
       if (build.pointer === base) return build.fail(message, pointer);

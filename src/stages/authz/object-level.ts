@@ -84,7 +84,7 @@ export default defineStage<undefined>({
           if (applicable !== undefined) checkRules(ctx, roles, applicable, undefined);
           return external === undefined ? undefined : askPolicy(ctx, request, roles);
         }
-        return readJsonBody(ctx, policy.maxBodyBytes).then((body) => {
+        return readJsonBody(ctx, policy.jsonLimits).then((body) => {
           checkRules(ctx, roles, applicable ?? [], body);
           return askPolicy(ctx, request, roles);
         });

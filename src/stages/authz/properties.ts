@@ -41,7 +41,7 @@ export default defineStage<undefined>({
         }
         const trees = applicableTrees(properties, request, roles, 'write');
         if (trees.length === 0 || !ctx.body.present) return undefined;
-        return readJsonBody(ctx, policy.maxBodyBytes).then((body) => {
+        return readJsonBody(ctx, policy.jsonLimits).then((body) => {
           if (body.kind === 'none') return;
           if (body.kind === 'other') {
             deny(log, ctx, {
