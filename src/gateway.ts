@@ -12,6 +12,7 @@ import type { Services } from './pipeline/services.js';
 import { TrustedProxies } from './proxy/client-address.js';
 import { createListener, listen, resolveLimits, type Listener } from './server/listeners.js';
 import { createLoadShedder, type LoadSheddingConfig } from './traffic/load-shedder.js';
+import { prepareSecretsService, sharedSecretResolver } from './crypto/secrets-service.js';
 
 export interface GatewayOptions extends LoadOptions {
   /** Use this logger instead of one built from `logging` (tests). */
@@ -41,6 +42,7 @@ export class Gateway {
   private watcher: FSWatcher | undefined;
   private closers: (() => Promise<void> | void)[] = [];
   private reloading: Promise<void> = Promise.resolve();
+  private readonly loadOptions: LoadOptions;
   private stopping = false;
   readonly services: Services;
   readonly file: string;
@@ -56,6 +58,11 @@ export class Gateway {
       metrics: new Metrics(),
       shared: options.shared ?? new Map(),
       onClose: (fn) => this.closers.push(fn),
+    };
+    // `${secret:…}` references resolve through the keyring opened at start (see boot()).
+    this.loadOptions = {
+      ...options,
+      resolveSecret: options.resolveSecret ?? sharedSecretResolver(this.services),
     };
   }
 
@@ -85,8 +92,11 @@ export class Gateway {
   }
 
   private async boot(raw: GatewayConfig): Promise<void> {
+    // The keyring opens before the first load so that a missing, weak or wrong KEK stops the
+    // start, and `${secret:…}` references can be resolved.
+    await prepareSecretsService(raw as unknown as Record<string, unknown>, this.file, this.services);
     await this.options.prepare?.(raw, this.services);
-    const loaded = await loadConfigFile(this.file, this.options);
+    const loaded = await loadConfigFile(this.file, this.loadOptions);
     const config = loaded.config;
     if (config.admin?.token !== undefined) {
       const weak = weakTokenReason(config.admin.token);
@@ -185,7 +195,7 @@ export class Gateway {
     const next = this.reloading.then(async () => {
       const started = Date.now();
       try {
-        const loaded = await loadConfigFile(this.file, this.options);
+        const loaded = await loadConfigFile(this.file, this.loadOptions);
         const table = await buildRouteTable(loaded, this.services);
         const old = this.table;
         this.table = table;

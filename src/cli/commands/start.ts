@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../config/config-error.js';
 import { readConfigDocument } from '../../config/load.js';
 import { Gateway } from '../../gateway.js';
-import { prepareServices } from '../../services/prepare.js';
 import type { CliIo } from '../io.js';
 
 const USAGE = `Usage: portcullis start [--config FILE] [--workers N|auto]
@@ -52,7 +51,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 async function runGateway(file: string, io: CliIo, isWorker: boolean): Promise<number> {
   let gateway: Gateway;
   try {
-    gateway = await Gateway.start(file, { watchConfig: !isWorker, prepare: prepareServices });
+    gateway = await Gateway.start(file, { watchConfig: !isWorker });
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(error.message);

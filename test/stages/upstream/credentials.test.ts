@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { keyringSectionsFromRaw, openSecretsForConfig } from '../../../src/crypto/config-secrets.js';
+import { setSecret } from '../../../src/crypto/secrets.js';
+import { writeKekFile } from '../../crypto/helpers.js';
+import { startGateway, type TestGateway } from '../../helpers/gateway.js';
+import { startUpstream, type TestUpstream } from '../../helpers/upstream.js';
+
+describe('upstream credentials from encrypted secrets', () => {
+  let dir: string;
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+  const apiKey = `upk_${randomBytes(18).toString('hex')}`;
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+
+  const config = () => ({
+    store: { type: 'sqlite', path: './store.db' },
+    secrets: { kek: { provider: 'file', path: './kek.key' } },
+    upstreams: { billing: { targets: [{ url: upstream.url }] } },
+    routes: [
+      {
+        name: 'billing',
+        match: { pathPrefix: '/billing' },
+        upstream: 'billing',
+        public: true,
+        upstreamCredentials: { headers: { 'X-Api-Key': '${secret:billing-key}' } },
+      },
+      {
+        name: 'legacy',
+        match: { pathPrefix: '/legacy' },
+        upstream: 'billing',
+        public: true,
+        upstreamCredentials: { basic: { username: 'gateway', password: '${secret:legacy-password}' } },
+      },
+    ],
+  });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'portcullis-upcred-'));
+    upstream = await startUpstream((req, res) => {
+      res.writeHead(req.url === '/billing/fail' ? 500 : 200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+    await writeKekFile(dir, 'kek.key');
+    const opened = await openSecretsForConfig(
+      await keyringSectionsFromRaw(config(), join(dir, 'portcullis.yaml')),
+    );
+    await setSecret(opened.keyring, opened.store, 'billing-key', apiKey);
+    await setSecret(opened.keyring, opened.store, 'legacy-password', password);
+    await opened.close();
+    gw = await startGateway(config(), { dir });
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the upstream receives the decrypted credential; a client cannot override it', async () => {
+    const res = await fetch(`${gw.url}/billing/invoices`, { headers: { 'x-api-key': 'client-supplied' } });
+    assert.equal(res.status, 200);
+    await res.text();
+    assert.equal(upstream.requests.at(-1)!.headers['x-api-key'], apiKey);
+    const basic = await fetch(`${gw.url}/legacy/x`, { headers: { authorization: 'Basic Y2xpZW50OnNwb29m' } });
+    await basic.text();
+    const expected = `Basic ${Buffer.from(`gateway:${password}`).toString('base64')}`;
+    assert.equal(upstream.requests.at(-1)!.headers.authorization, expected);
+  });
+
+  test('the secret never appears in answers or logs, even on errors', async () => {
+    const answers: string[] = [];
+    for (const path of ['/billing/fail', '/billing/%2e%2e/%2e%2e/x', '/nope']) {
+      const res = await fetch(`${gw.url}${path}`);
+      answers.push(JSON.stringify([...res.headers]) + (await res.text()));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const basicValue = Buffer.from(`gateway:${password}`).toString('base64');
+    for (const secret of [apiKey, password, basicValue]) {
+      assert.ok(!gw.logText().includes(secret), 'log leak');
+      for (const answer of answers) assert.ok(!answer.includes(secret), 'answer leak');
+    }
+  });
+});
