@@ -152,6 +152,15 @@ describe('waf.injection through the running gateway', () => {
     assert.equal((await postSpec('', { website: 'https://93.184.215.14/' })).status, 200);
   });
 
+  test('path segments are inspected when the route has no path parameters', async () => {
+    assert.equal(
+      (await fetch(gw.url + '/api/items/1%20UNION%20SELECT%20password%20FROM%20users')).status,
+      403,
+    );
+    assert.equal((await fetch(gw.url + '/api/items/%3Cscript%3Ealert(1)')).status, 403);
+    assert.equal((await fetch(gw.url + "/api/people/O'Brien")).status, 200);
+  });
+
   test('routes without the section are not inspected', async () => {
     assert.equal(
       (await fetch(gw.url + '/off/x?q=' + encodeURIComponent('<script>alert(1)</script>'))).status,

@@ -9,6 +9,7 @@ import { ORDER } from '../../pipeline/order.js';
 import { defineStage } from '../../pipeline/stage.js';
 import { compileInjection, INJECTION_ROUTE_SCHEMA, type InjectionConfig } from '../../waf/config.js';
 import type { FieldLocation } from '../../waf/field-ref.js';
+import { percentDecodeOnce } from '../../waf/normalise.js';
 import { scanRequest, type Finding, type ScanInput } from '../../waf/scan-request.js';
 import { schemaKind, type FieldKind } from '../../waf/schema-kind.js';
 
@@ -44,6 +45,20 @@ function isJson(mediaType: string | undefined): boolean {
 }
 
 const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * Without template parameters, the path's segments are inspected, named by position (`/path/2`).
+ * The normalised path keeps reserved characters percent-encoded: this is their one decode.
+ */
+function pathSegments(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const segments = path.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i] as string;
+    if (segment !== '') out[String(i)] = percentDecodeOnce(segment);
+  }
+  return out;
+}
 
 /**
  * Injection defence: SQL, NoSQL, command, path traversal, XSS, template injection and SSRF
@@ -97,7 +112,7 @@ export default defineStage<InjectionConfig>({
       const operation = (ctx.operation as OperationView | undefined)?.compiled;
       return {
         query: ctx.query,
-        params: ctx.params,
+        params: Object.keys(ctx.params).length > 0 ? ctx.params : pathSegments(ctx.path),
         header: (name) => ctx.header(name),
         ...(body === undefined ? {} : { body }),
         ...(operation === undefined ? {} : { schema: operationSchemas(operation) }),
