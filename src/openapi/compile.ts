@@ -29,6 +29,7 @@ export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 
 const LOCATIONS: readonly ParameterLocation[] = ['path', 'query', 'header', 'cookie'];
 const IGNORED_HEADER_PARAMETERS = new Set(['accept', 'content-type', 'authorization']);
 let documentCounter = 0;
+const NO_PART_TYPES: ReadonlyMap<string, readonly string[]> = new Map();
 
 function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -125,7 +126,7 @@ export function compileApi(loaded: LoadedDocument, options: CompileOptions): Com
             const coercing = later(() =>
               schema === undefined || !isForm ? undefined : compile(coercingAjv, schema),
             );
-            return { range: formRange, schema, strictSlot, coercing };
+            return { range: formRange, schema, strictSlot, coercing, partTypes: partContentTypes(media) };
           })
         : [];
       const responseSlots = isObj(operation.responses)
@@ -168,6 +169,7 @@ export function compileApi(loaded: LoadedDocument, options: CompileOptions): Com
               schema: media.schema,
               validate: media.slot.value,
               validateCoercing: undefined,
+              partContentTypes: NO_PART_TYPES,
             })),
           }));
           return Object.freeze({
@@ -198,6 +200,7 @@ export function compileApi(loaded: LoadedDocument, options: CompileOptions): Com
                       schema: media.schema,
                       validate: media.strictSlot.value,
                       validateCoercing: media.coercing.value,
+                      partContentTypes: media.partTypes,
                     })),
                   },
             responses,
@@ -257,6 +260,19 @@ export function compileApi(loaded: LoadedDocument, options: CompileOptions): Com
       return undefined;
     },
   };
+}
+
+function partContentTypes(media: unknown): ReadonlyMap<string, readonly string[]> {
+  if (!isObj(media) || !isObj(media.encoding)) return NO_PART_TYPES;
+  const out = new Map<string, readonly string[]>();
+  for (const [name, encoding] of Object.entries(media.encoding)) {
+    if (!isObj(encoding) || typeof encoding.contentType !== 'string') continue;
+    out.set(
+      name,
+      encoding.contentType.split(',').map((range) => range.split(';', 1)[0]?.trim().toLowerCase() ?? ''),
+    );
+  }
+  return out;
 }
 
 function mergeParameters(pathLevel: unknown, operationLevel: unknown): Obj[] {

@@ -11,7 +11,8 @@ export interface MultipartLimits {
  * Parses a buffered multipart/form-data body with busboy into an object for validation: text
  * fields as strings, file parts as their bytes in a latin1 string (one character per byte, so
  * `maxLength` counts bytes). More than `maxParts` parts, or a part over `maxPartBytes`, is a
- * violation. Repeated fields become arrays only where the schema declares an array.
+ * violation. Repeated fields become arrays only where the schema declares an array. Parts named
+ * in the media type's `encoding` with a `contentType` must have one of those media types.
  */
 export function readMultipart(
   body: Buffer,
@@ -19,6 +20,7 @@ export function readMultipart(
   limits: MultipartLimits,
   arrays: ReadonlySet<string>,
   violations: Violation[],
+  partTypes: ReadonlyMap<string, readonly string[]> = new Map(),
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
     const value: Record<string, unknown> = {};
@@ -57,7 +59,23 @@ export function readMultipart(
         addViolation(violations, { in: 'body', pointer: '', message: `more than ${limits.maxParts} parts` });
       counted = true;
     };
+    const typeAllowed = (name: string, mimeType: string): boolean => {
+      const allowed = partTypes.get(name);
+      if (
+        allowed === undefined ||
+        allowed.some((range) => mediaRangeMatches(range, mimeType.toLowerCase()))
+      ) {
+        return true;
+      }
+      addViolation(violations, {
+        in: 'body',
+        pointer: '/' + name,
+        message: 'part media type is not allowed',
+      });
+      return false;
+    };
     parser.on('field', (name, text, info) => {
+      if (!typeAllowed(name, info.mimeType)) return;
       if (info.valueTruncated) {
         addViolation(violations, {
           in: 'body',
@@ -68,7 +86,11 @@ export function readMultipart(
       }
       addField(value, name, text, arrays, violations);
     });
-    parser.on('file', (name, stream) => {
+    parser.on('file', (name, stream, info) => {
+      if (!typeAllowed(name, info.mimeType)) {
+        stream.resume();
+        return;
+      }
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () =>
@@ -94,4 +116,9 @@ export function readMultipart(
     parser.on('close', finish);
     parser.end(body);
   });
+}
+
+function mediaRangeMatches(range: string, mediaType: string): boolean {
+  if (range === '*/*' || range === mediaType) return true;
+  return range.endsWith('/*') && mediaType.startsWith(range.slice(0, -1));
 }

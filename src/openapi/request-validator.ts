@@ -230,6 +230,7 @@ async function validateBody(
       options.limits.multipart,
       plan.formArrays.get(media) ?? new Set(),
       violations,
+      media.partContentTypes,
     );
     ctx.body.parsed.set(FORM_BODY_KEY, value);
     const validate = media.validateCoercing;

@@ -32,6 +32,8 @@ export interface CompiledMediaType {
   readonly validate: ValidateFunction | undefined;
   /** For form bodies: a validator compiled with type coercion (values arrive as strings). */
   readonly validateCoercing: ValidateFunction | undefined;
+  /** Multipart: allowed part media ranges by field name, from `encoding.<name>.contentType`. */
+  readonly partContentTypes: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface CompiledRequestBody {

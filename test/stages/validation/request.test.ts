@@ -265,6 +265,13 @@ describe('request validation through the gateway', () => {
     assert.equal(refused.status, 400);
     assert.match(await refused.text(), /\/photo/);
 
+    const html = new FormData();
+    html.set('name', 'rex');
+    html.set('photo', new Blob(['<script>alert(1)</script>'], { type: 'text/html' }), 'p.png');
+    const wrongType = await fetch(gw.url + '/pets', { method: 'POST', body: html });
+    assert.equal(wrongType.status, 400);
+    assert.match(await wrongType.text(), /"pointer":"\/photo","message":"part media type is not allowed"/);
+
     const many = new FormData();
     many.set('name', 'rex');
     many.set('photo', new Blob(['x']), 'p.png');
