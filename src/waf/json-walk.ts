@@ -1,19 +1,17 @@
 import { childSchema, schemaKind, type FieldKind } from './schema-kind.js';
 
-/** Visits a parsed JSON value: every object key and every string (numbers and booleans cannot carry an injection). */
+/**
+ * Visits a parsed JSON value (every field: there is no budget after which fields go unchecked;
+ * size and depth are bounded by the hardened parser's limits): every object key and every string (numbers and booleans cannot carry an injection). */
 export interface JsonVisitor<T> {
   /** `path` is shared and mutated: copy it if kept. Return a value to stop the walk. */
   key(key: string, path: readonly (string | number)[]): T | undefined;
   string(value: string, path: readonly (string | number)[], kind: FieldKind): T | undefined;
 }
 
-const MAX_FIELDS = 10_000;
-
 export function walkJson<T>(root: unknown, schema: unknown, visitor: JsonVisitor<T>): T | undefined {
   const path: (string | number)[] = [];
-  let budget = MAX_FIELDS;
   const visit = (value: unknown, node: unknown): T | undefined => {
-    if (--budget < 0) return undefined;
     if (typeof value === 'string')
       return visitor.string(value, path, node === undefined ? 'free' : schemaKind(node));
     if (typeof value !== 'object' || value === null) return undefined;

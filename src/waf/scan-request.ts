@@ -36,8 +36,10 @@ interface UrlCandidate {
   readonly field: string;
 }
 
+/** Field names come from client keys: capped so a log line stays small. */
 function fieldName(location: FieldLocation, path: readonly (string | number)[]): string {
-  return '/' + location + toPointer(path);
+  const name = '/' + location + toPointer(path);
+  return name.length > 200 ? name.slice(0, 200) + '…' : name;
 }
 
 /** Splits a `Cookie` header into values (each percent-decoded once, as servers do). */

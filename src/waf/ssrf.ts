@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { LRUCache } from 'lru-cache';
 import { isBlockedAddress } from './ip-ranges.js';
 
 /**
@@ -24,6 +25,8 @@ export interface SsrfOptions {
   /** Refuse (default) or accept URLs whose host does not resolve or resolves too slowly. */
   readonly onResolveError?: 'block' | 'allow';
   readonly resolveTimeoutMs?: number;
+  /** How long a host's verdict is reused (default 30 s; 0 disables the cache). */
+  readonly cacheTtlMs?: number;
   /** Resolver (tests inject one); defaults to dns.promises.lookup with all: true. */
   readonly lookup?: LookupAll;
 }
@@ -125,6 +128,18 @@ export function compileSsrf(options: SsrfOptions = {}): CompiledSsrf {
     return { resolve: host };
   };
 
+  // verdicts per host, so a flood of requests naming the same host does not queue look-ups in the
+  // libuv thread pool (the upstream resolves again anyway, so a short-lived cache loses nothing)
+  const ttl = options.cacheTtlMs ?? 30_000;
+  const cache = ttl > 0 ? new LRUCache<string, SsrfVerdict>({ max: 10_000, ttl }) : undefined;
+  const resolveCached = async (host: string): Promise<SsrfVerdict> => {
+    const cached = cache?.get(host);
+    if (cached !== undefined) return cached;
+    const verdict = await resolve(host);
+    cache?.set(host, verdict);
+    return verdict;
+  };
+
   const resolve = async (host: string): Promise<SsrfVerdict> => {
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -151,7 +166,7 @@ export function compileSsrf(options: SsrfOptions = {}): CompiledSsrf {
     checkSync,
     async check(value) {
       const first = checkSync(value);
-      return 'resolve' in first ? resolve(first.resolve) : first;
+      return 'resolve' in first ? resolveCached(first.resolve) : first;
     },
   };
 }

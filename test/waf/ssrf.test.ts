@@ -83,6 +83,21 @@ describe('SSRF name resolution', () => {
       reason: 'resolves-private',
     });
   });
+  test('verdicts are cached per host for a short time, so repeated names are resolved once', async () => {
+    let lookups = 0;
+    const lookup = async (): Promise<readonly string[]> => {
+      lookups++;
+      return ['10.0.0.9'];
+    };
+    const ssrf = compileSsrf({ lookup });
+    assert.equal((await ssrf.check('https://same.example/a')).blocked, true);
+    assert.equal((await ssrf.check('https://same.example:8443/b')).blocked, true);
+    assert.equal(lookups, 1);
+    const uncached = compileSsrf({ lookup, cacheTtlMs: 0 });
+    await uncached.check('https://same.example/a');
+    await uncached.check('https://same.example/a');
+    assert.equal(lookups, 3);
+  });
   test('unresolvable names are refused by default, accepted with onResolveError: allow', async () => {
     const failing = async (): Promise<readonly string[]> => {
       throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
