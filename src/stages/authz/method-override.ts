@@ -13,7 +13,8 @@ import { defineStage, type AccessStage } from '../../pipeline/stage.js';
 
 const STAGE = 'authz.method-override';
 const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
-const FORM_LIMIT = 1024 * 1024;
+/** Form bodies are read whole (uploads included): only the core's body limit applies. */
+const FORM_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /**
  * Method tunnelling (`X-HTTP-Method-Override: DELETE` on a POST) is a classic way past function-

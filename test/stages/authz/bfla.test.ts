@@ -123,6 +123,17 @@ describe('function-level authorization (BFLA) through the gateway', () => {
     assert.equal(plain.status, 200);
   });
 
+  test('large multipart uploads pass unless they carry _method', async () => {
+    const big = new Blob([new Uint8Array(2 * 1024 * 1024)]);
+    const upload = new FormData();
+    upload.set('file', big, 'a.bin');
+    assert.equal((await h.call('user', '/users/7', { method: 'POST', body: upload })).status, 200);
+    const tunnel = new FormData();
+    tunnel.set('file', big, 'a.bin');
+    tunnel.set('_method', 'DELETE');
+    assert.equal((await h.call('user', '/users/7', { method: 'POST', body: tunnel })).status, 403);
+  });
+
   test('lower-case and unknown methods do not reach the admin operation', async () => {
     const url = h.gw.url;
     const before = h.upstream.requests.length;
