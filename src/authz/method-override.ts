@@ -42,6 +42,10 @@ export function formBodyHasOverride(mediaType: string | undefined, body: Buffer)
   if (mediaType === 'application/x-www-form-urlencoded') {
     return stripOverrideParam(body.toString('latin1')).removed.length > 0;
   }
-  if (mediaType === 'multipart/form-data') return /name\s*=\s*"?_method"?/i.test(body.toString('latin1'));
+  if (mediaType === 'multipart/form-data') {
+    return /^content-disposition:[^\r\n]*;\s*name\s*=\s*"?_method"?\s*(;|\r?$)/im.test(
+      body.toString('latin1'),
+    );
+  }
   return false;
 }

@@ -36,3 +36,24 @@ describe('method override helpers', () => {
     assert.ok(!formBodyHasOverride('application/json', Buffer.from('{"_method":"DELETE"}')));
   });
 });
+
+describe('multipart _method detection', () => {
+  test('only a part named _method counts', () => {
+    const part = (disposition: string) => Buffer.from(`--x\r\n${disposition}\r\n\r\nDELETE\r\n--x--\r\n`);
+    assert.ok(
+      formBodyHasOverride('multipart/form-data', part('Content-Disposition: form-data; name=_method')),
+    );
+    assert.ok(
+      formBodyHasOverride('multipart/form-data', part('content-disposition: form-data; name="_method"; x=1')),
+    );
+    assert.ok(
+      !formBodyHasOverride('multipart/form-data', part('Content-Disposition: form-data; name="_methods"')),
+    );
+    assert.ok(
+      !formBodyHasOverride(
+        'multipart/form-data',
+        part('Content-Disposition: form-data; name="note"\r\n\r\nname="_method"'),
+      ),
+    );
+  });
+});
