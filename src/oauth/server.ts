@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError } from '../errors/gateway-error.js';
+import { StoreError } from '../store/errors.js';
 import type { BruteForceGuard } from '../authn/brute-force.js';
 import type { Logger } from '../observe/logger.js';
 import { presentedThumbprint } from '../authn/jwt-verifier.js';
@@ -82,6 +83,19 @@ export class OAuthServer {
   }
 
   async handle(ctx: RequestContext): Promise<LocalReply> {
+    try {
+      return await this.#route(ctx);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      throw new GatewayError('store_unavailable', {
+        reason: `oauth_store_${error.code}`,
+        cause: error,
+        headers: { 'retry-after': '5' },
+      });
+    }
+  }
+
+  #route(ctx: RequestContext): Promise<LocalReply> {
     switch (ctx.path) {
       case this.tokenPath:
         return this.#form(ctx, 'token', (params) => this.#token(ctx, params));
@@ -92,11 +106,11 @@ export class OAuthServer {
         return this.#jwks();
       case this.metadataPath:
         this.#only(ctx, 'GET');
-        return {
+        return Promise.resolve({
           status: 200,
           headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
           body: this.#metadata,
-        };
+        });
       default:
         throw new GatewayError('not_found', { reason: 'oauth_unknown_endpoint' });
     }

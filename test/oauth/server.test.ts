@@ -5,6 +5,7 @@ import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, 
 import { jwtFactory } from '../../src/authn/jwt-authenticator.js';
 import { AuthenticationFailure, type Authenticator } from '../../src/authn/authenticator.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
+import { StoreError } from '../../src/store/errors.js';
 import type { Identity } from '../../src/pipeline/identity.js';
 import { bearer, testBuild } from '../authn/jwt-fixtures.js';
 import { ISSUER, basic, send, startOAuth, type OAuthHarness } from './fixtures.js';
@@ -378,6 +379,30 @@ describe('EdDSA signing keys', () => {
       await assert.rejects(async () => esOnly.authenticate(bearer(token)), { reason: 'jwt_alg_not_allowed' });
     } finally {
       await ed.close();
+    }
+  });
+});
+
+describe('store outage', () => {
+  test('the token endpoint fails closed with 503 store_unavailable', async () => {
+    const down = await startOAuth();
+    try {
+      await down.client({ id: 'svc', secret: 'correct horse battery staple' });
+      // what the PostgreSQL store throws when the database cannot be reached
+      Object.assign(down.runtime.store, {
+        getClient: () => Promise.reject(new StoreError('unavailable', 'the database is unavailable')),
+      });
+      await assert.rejects(
+        send(down.stage, {
+          path: TOKEN,
+          headers: basic('svc', 'correct horse battery staple'),
+          form: { grant_type: 'client_credentials' },
+        }),
+        (error: unknown) =>
+          error instanceof GatewayError && error.code === 'store_unavailable' && error.status === 503,
+      );
+    } finally {
+      await down.close();
     }
   });
 });
