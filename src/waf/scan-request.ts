@@ -3,6 +3,7 @@ import type { InjectionPlan } from './config.js';
 import type { FieldLocation } from './field-ref.js';
 import { walkJson, toPointer } from './json-walk.js';
 import type { FieldKind } from './schema-kind.js';
+import type { MultipartField } from './multipart-fields.js';
 import { looksLikeUrl } from './ssrf.js';
 
 /** What the scanner needs from a request (the stage adapts RequestContext to this). */
@@ -13,7 +14,9 @@ export interface ScanInput {
   readonly params: Readonly<Record<string, string>>;
   header(name: string): string | undefined;
   readonly body?:
-    { readonly kind: 'json'; readonly value: unknown } | { readonly kind: 'form'; readonly text: string };
+    | { readonly kind: 'json'; readonly value: unknown }
+    | { readonly kind: 'form'; readonly text: string }
+    | { readonly kind: 'multipart'; readonly fields: readonly MultipartField[] };
   /** From the OpenAPI operation, when there is one. */
   readonly schema?: {
     readonly body: unknown;
@@ -166,6 +169,17 @@ function scanBody(
 ): Finding | undefined {
   const body = input.body;
   if (body === undefined) return undefined;
+  if (body.kind === 'multipart') {
+    const path: (string | number)[] = [''];
+    for (const field of body.fields) {
+      path.length = 1;
+      path[0] = field.name;
+      if (field.kind === 'filename') path.push('filename');
+      const hit = checkKey('body', path, field.name) ?? check('body', path, field.value, 'free', false);
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
   if (body.kind === 'form') {
     const path: (string | number)[] = [''];
     for (const [name, value] of new URLSearchParams(body.text)) {

@@ -161,6 +161,19 @@ describe('waf.injection through the running gateway', () => {
     assert.equal((await fetch(gw.url + "/api/people/O'Brien")).status, 200);
   });
 
+  test('multipart bodies: text fields and file names are inspected, file contents are not', async () => {
+    const form = (name: string, value: string | Blob, filename?: string) => {
+      const data = new FormData();
+      if (filename === undefined) data.append(name, value);
+      else data.append(name, value as Blob, filename);
+      return fetch(gw.url + '/api/upload', { method: 'POST', body: data });
+    };
+    assert.equal((await form('comment', '<script>alert(1)</script>')).status, 403);
+    assert.equal((await form('avatar', new Blob(['x']), '../../../etc/passwd')).status, 403);
+    assert.equal((await form('avatar', new Blob(['<script>alert(1)</script>']), 'me.png')).status, 200);
+    assert.equal((await form('comment', "O'Brien's photo")).status, 200);
+  });
+
   test('routes without the section are not inspected', async () => {
     assert.equal(
       (await fetch(gw.url + '/off/x?q=' + encodeURIComponent('<script>alert(1)</script>'))).status,

@@ -9,6 +9,7 @@ import { ORDER } from '../../pipeline/order.js';
 import { defineStage } from '../../pipeline/stage.js';
 import { compileInjection, INJECTION_ROUTE_SCHEMA, type InjectionConfig } from '../../waf/config.js';
 import type { FieldLocation } from '../../waf/field-ref.js';
+import { multipartFields } from '../../waf/multipart-fields.js';
 import { percentDecodeOnce } from '../../waf/normalise.js';
 import { scanRequest, type Finding, type ScanInput } from '../../waf/scan-request.js';
 import { schemaKind, type FieldKind } from '../../waf/schema-kind.js';
@@ -45,6 +46,8 @@ function isJson(mediaType: string | undefined): boolean {
 }
 
 const FORM = 'application/x-www-form-urlencoded';
+const MULTIPART = 'multipart/form-data';
+const MULTIPART_LIMITS = { maxParts: 1000, maxFieldBytes: 1024 * 1024 };
 
 /**
  * Without template parameters, the path's segments are inspected, named by position (`/path/2`).
@@ -124,6 +127,12 @@ export default defineStage<InjectionConfig>({
       if (isJson(ctx.body.mediaType)) {
         const value = await readJson(ctx, jsonLimits);
         if (value !== undefined) body = { kind: 'json', value };
+      } else if (ctx.body.mediaType === MULTIPART) {
+        const buffer = await ctx.body.read(plan.maxBodyBytes);
+        body = {
+          kind: 'multipart',
+          fields: await multipartFields(buffer, ctx.header('content-type') ?? '', MULTIPART_LIMITS),
+        };
       } else {
         body = { kind: 'form', text: (await ctx.body.read(plan.maxBodyBytes)).toString('utf8') };
       }
@@ -134,7 +143,8 @@ export default defineStage<InjectionConfig>({
       name: 'waf.injection',
       run(ctx) {
         const mediaType = ctx.body.mediaType;
-        if (ctx.body.present && (isJson(mediaType) || mediaType === FORM)) return withBody(ctx);
+        if (ctx.body.present && (isJson(mediaType) || mediaType === FORM || mediaType === MULTIPART))
+          return withBody(ctx);
         const result = scanRequest(plan, inputFor(ctx, undefined));
         if (result instanceof Promise) return result.then((finding) => decide(ctx, finding));
         decide(ctx, result);
