@@ -39,6 +39,13 @@ before(async () => {
         upstreams: { app: { targets: [{ url: upstream.url }] } },
         routes: [
           {
+            name: 'warm',
+            match: { pathPrefix: '/warm' },
+            upstream: 'app',
+            public: true,
+            rateLimits: [{ rate: 1000000, per: '1s', key: ['ip'] }],
+          },
+          {
             name: 'gcra',
             match: { pathPrefix: '/gcra' },
             upstream: 'app',
@@ -62,12 +69,12 @@ before(async () => {
     urls.push(`http://127.0.0.1:${port}`);
   }
   for (const url of urls) {
-    // ready when the gateway answers and its Redis connection decides (not 503)
+    // ready when the gateway answers and its Redis connection decides (200, not 503)
     for (;;) {
       try {
-        const res = await fetch(`${url}/nothing-here`, { dispatcher: agent });
+        const res = await fetch(`${url}/warm`, { dispatcher: agent });
         await res.arrayBuffer();
-        if (res.status === 404) break;
+        if (res.status === 200) break;
       } catch {
         // not listening yet
       }
@@ -85,15 +92,28 @@ after(async () => {
 });
 
 /** Sends `total` requests alternating between the two gateways, `parallel` at a time. */
+const failures: string[] = [];
+let retried = 0;
+
 async function hammer(path: string, total: number, parallel = 32): Promise<Map<number, number>> {
   const statuses = new Map<number, number>();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < total) {
       const i = next++;
-      const res = await fetch(`${urls[i % 2]}${path}`, { dispatcher: agent });
-      await res.arrayBuffer();
-      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      // a decision Redis could not answer in time (a heavily loaded CI machine) is asked again:
+      // fail-closed refused it without counting it as admitted
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${urls[i % 2]}${path}`, { dispatcher: agent });
+        const text = await res.text();
+        if (res.status === 503 && text.includes('store_unavailable') && attempt < 5) {
+          retried++;
+          continue;
+        }
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status >= 500) failures.push(text.slice(0, 200));
+        break;
+      }
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
@@ -105,24 +125,42 @@ test('two gateway processes sharing Redis admit the configured number (GCRA) wit
   const statuses = await hammer('/gcra', 1500);
   const admitted = statuses.get(200) ?? 0;
   // 500 per hour with a burst of 500: a run of seconds admits 500 (at most one more token drips in)
-  assert.ok(admitted >= 490 && admitted <= 510, `admitted ${admitted}: ${JSON.stringify([...statuses])}`);
-  assert.equal(statuses.get(429), 1500 - admitted);
+  assert.ok(
+    admitted >= 490 && admitted <= 510,
+    `admitted ${admitted}: ${JSON.stringify([...statuses])} retried ${retried} ${failures.slice(0, 3).join(' | ')}`,
+  );
+  assert.equal(
+    statuses.get(429),
+    1500 - admitted,
+    JSON.stringify([...statuses]) + failures.slice(0, 3).join(' | '),
+  );
   assert.equal(upstream.requests.length - before, admitted);
 });
 
 test('two gateway processes sharing Redis admit the configured number (sliding window) within ±2%', async () => {
   const statuses = await hammer('/window', 900);
   const admitted = statuses.get(200) ?? 0;
-  assert.ok(admitted >= 294 && admitted <= 306, `admitted ${admitted}: ${JSON.stringify([...statuses])}`);
-  assert.equal(statuses.get(429), 900 - admitted);
+  assert.ok(
+    admitted >= 294 && admitted <= 306,
+    `admitted ${admitted}: ${JSON.stringify([...statuses])} retried ${retried} ${failures.slice(0, 3).join(' | ')}`,
+  );
+  assert.equal(
+    statuses.get(429),
+    900 - admitted,
+    JSON.stringify([...statuses]) + failures.slice(0, 3).join(' | '),
+  );
 });
 
 test('both processes really shared the work, one Redis script call per decision', async () => {
   const stats = await redis.cli('info', 'commandstats');
   const calls = (name: string): number =>
     Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
-  // every decision of both tests is one EVALSHA (EVAL only when a script is first loaded)
-  assert.equal(calls('evalsha') + calls('eval'), 1500 + 900);
+  // every decision is one EVALSHA (EVAL only when a script is first loaded): the two tests' 2400
+  // plus the warm-up requests
+  const warm = upstream.requests.filter((r) => r.url === '/warm').length;
+  // a decision retried after a client-side timeout may or may not have reached Redis
+  const scripts = calls('evalsha') + calls('eval');
+  assert.ok(scripts >= 1500 + 900 + warm && scripts <= 1500 + 900 + warm + retried, `${scripts} scripts`);
   const clients = await redis.cli('client', 'list');
   assert.ok(clients.split('\n').filter((l) => l.includes('cmd=evalsha')).length >= 2);
 });
