@@ -29,13 +29,15 @@ export default defineStage<undefined>({
         if (response.local || response.status === 204 || response.status === 304) return;
         const trees = applicableTrees(properties, authzRequest(ctx), callerRoles(ctx, claimPaths), 'read');
         if (trees.length === 0) return;
-        if (!isJsonMediaType(response.mediaType)) return;
+        // An untyped body is sniffed: JSON without a content type must not slip past the filter.
+        const untyped = response.mediaType === undefined;
+        if (!untyped && !isJsonMediaType(response.mediaType)) return;
         const encoding = response.headers['content-encoding'];
         const raw = await response.read(maxResponseBytes);
         if (encoding !== undefined && String(encoding).toLowerCase() !== 'identity') {
           throw new GatewayError('upstream_bad_response', { reason: 'authz_filter_encoded_body' });
         }
-        if (raw.length === 0) return;
+        if (raw.length === 0 || (untyped && !looksLikeJson(raw))) return;
         let value: unknown;
         try {
           value = JSON.parse(raw.toString('utf8'));
@@ -53,3 +55,20 @@ export default defineStage<undefined>({
     };
   },
 });
+
+function looksLikeJson(raw: Buffer): boolean {
+  for (const byte of raw) {
+    if (
+      byte === 0x20 ||
+      byte === 0x09 ||
+      byte === 0x0a ||
+      byte === 0x0d ||
+      byte === 0xef ||
+      byte === 0xbb ||
+      byte === 0xbf
+    )
+      continue;
+    return byte === 0x7b || byte === 0x5b;
+  }
+  return false;
+}

@@ -34,6 +34,16 @@ describe('property-level authorization through the gateway', () => {
           res.end(body);
           return;
         }
+        if (req.url?.startsWith('/untyped')) {
+          res.writeHead(200);
+          res.end(`  ${JSON.stringify(PROFILE)}`);
+          return;
+        }
+        if (req.url?.startsWith('/text')) {
+          res.writeHead(200, { 'content-type': 'text/csv' });
+          res.end('id,name\n7,Alice\n');
+          return;
+        }
         if (req.url?.startsWith('/broken')) {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end('{"passwordHash": "x", ');
@@ -56,7 +66,14 @@ describe('property-level authorization through the gateway', () => {
                 write: { user: ['name', 'email', 'address.city'], admin: '*' },
               },
               {
-                operation: ['GET /profiles', 'GET /profiles/{id}', 'GET /gzip', 'GET /broken'],
+                operation: [
+                  'GET /profiles',
+                  'GET /profiles/{id}',
+                  'GET /gzip',
+                  'GET /broken',
+                  'GET /untyped',
+                  'GET /text',
+                ],
                 read: { user: ['id', 'name', 'email', 'address.city', 'orders.sku'], admin: '*' },
               },
             ],
@@ -145,6 +162,16 @@ describe('property-level authorization through the gateway', () => {
     const res = await h.call('user', '/gzip');
     assert.equal(res.status, 502);
     assert.doesNotMatch(await res.text(), /passwordHash/);
+  });
+
+  test('a JSON body without a content type is filtered too; other types pass', async () => {
+    const untyped = await h.call('user', '/untyped');
+    assert.equal(untyped.status, 200);
+    const body = JSON.parse(await untyped.text()) as Record<string, unknown>;
+    assert.equal(body.passwordHash, undefined);
+    assert.equal(body.name, 'Alice');
+    const csv = await h.call('user', '/text');
+    assert.equal(await csv.text(), 'id,name\n7,Alice\n');
   });
 
   test('an unparseable JSON response is withheld, not passed through', async () => {
