@@ -120,21 +120,26 @@ export function createResponseChecker(
       // The runner drops Content-Encoding once the body was read: send the decoded bytes.
       response.replace(body);
     }
+    // Strip mode promises that only declared members leave: a body it cannot walk is withheld.
+    const failClosed = options.mode === 'block' || options.mode === 'strip';
     let value: unknown;
+    let valid: boolean;
     try {
       value = JSON.parse(body.toString('utf8'));
+      if (options.mode === 'strip') {
+        const removed = stripUndeclared(value, schema, api.resolveRef);
+        if (removed > 0) {
+          response.replace(JSON.stringify(value));
+          record(ctx, { kind: 'stripped', removed });
+        }
+      }
+      valid = validate(value) as boolean;
     } catch {
-      violation(ctx, { kind: 'invalid_json' }, options.mode === 'block');
+      // Not JSON, or nested too deeply to walk (RangeError).
+      violation(ctx, { kind: 'invalid_json' }, failClosed);
       return;
     }
-    if (options.mode === 'strip') {
-      const removed = stripUndeclared(value, schema, api.resolveRef);
-      if (removed > 0) {
-        response.replace(JSON.stringify(value));
-        record(ctx, { kind: 'stripped', removed });
-      }
-    }
-    if (validate(value)) return;
+    if (valid) return;
     const violations: Violation[] = [];
     fromAjv('response', validate.errors, violations);
     violation(

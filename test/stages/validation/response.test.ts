@@ -56,6 +56,14 @@ before(async () => {
       case '/pets/10':
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'constructor' });
         return void res.end('opaque-bytes');
+      case '/pets/11':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end('{"id":1,"name":"rex","ssn":"078-05-1120"');
+      case '/pets/12':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(
+          '{"id":1,"name":"rex","owner":' + '['.repeat(200_000) + ']'.repeat(200_000) + '}',
+        );
       case '/pets/9':
         return json(200, { id: 9, name: 'ok' });
       case '/pets':
@@ -160,6 +168,16 @@ describe('response contract and data exposure', () => {
     assert.equal(report.headers.get('content-encoding'), 'constructor');
     assert.equal(report.text, 'opaque-bytes');
     assert.equal((await get('/block/pets/10')).status, 502);
+  });
+
+  test('strip withholds bodies it cannot parse; absurd nesting is a reported schema break, not a crash', async () => {
+    const invalid = await get('/strip/pets/11');
+    assert.equal(invalid.status, 502);
+    assert.doesNotMatch(invalid.text, /078-05-1120/);
+    assert.equal((await get('/report/pets/11')).status, 200);
+    const deep = await get('/strip/pets/12');
+    assert.equal(deep.status, 200);
+    assert.equal((await get('/block/pets/12')).status, 502);
   });
 
   test('report passes responses unchanged and records the finding', async () => {
