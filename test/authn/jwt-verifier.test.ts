@@ -289,10 +289,20 @@ describe('jwt authenticator: attacks are refused', () => {
     const auth = await authenticator(esIssuer);
     await refused(auth, 'not-a-jwt', 'jwt_malformed');
     await refused(auth, 'a.b.c', 'jwt_malformed');
-    await assert.rejects(
-      async () => auth.authenticate(fakeContext({ authorization: 'Bearer a b' })),
-      AuthenticationFailure,
-    );
+    const good = await sign();
+    for (const authorization of [
+      'Bearer a b',
+      'Bearer',
+      `Bearer ${good}, Bearer ${good}`,
+      `Bearer ${good}\u0000`,
+    ]) {
+      await assert.rejects(
+        async () => auth.authenticate(fakeContext({ authorization })),
+        (error: unknown) =>
+          error instanceof AuthenticationFailure && error.reason === 'bearer_token_malformed',
+        authorization.slice(0, 20),
+      );
+    }
   });
 
   test('a second issuer on the route takes tokens of other issuers', async () => {
