@@ -10,7 +10,7 @@ let store: RedisCounterStore;
 
 before(async () => {
   cluster = await startRedisCluster();
-  const client = createRedisClient({ type: 'redis', cluster: cluster.nodes });
+  const client = createRedisClient({ type: 'redis', cluster: cluster.nodes, commandTimeoutMs: 5000 });
   if (!(client instanceof Cluster)) throw new Error('expected a Cluster client');
   await new Promise<void>((resolve) => client.once('ready', () => resolve()));
   store = new RedisCounterStore(client, 'cl:');

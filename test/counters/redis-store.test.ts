@@ -12,7 +12,7 @@ let store: RedisCounterStore;
 
 before(async () => {
   redis = await startRedis();
-  const client = createRedisClient({ type: 'redis', url: redis.url });
+  const client = createRedisClient({ type: 'redis', url: redis.url, commandTimeoutMs: 5000 });
   await new Promise<void>((resolve) => client.once('ready', () => resolve()));
   store = new RedisCounterStore(client, 'test:');
 });

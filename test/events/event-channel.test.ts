@@ -40,7 +40,7 @@ describe('redis channel', () => {
   let redis: RedisServer;
   const channels: RedisEventChannel[] = [];
   const open = async (prefix = 'ev:'): Promise<RedisEventChannel> => {
-    const config = { type: 'redis' as const, url: redis.url, keyPrefix: prefix };
+    const config = { type: 'redis' as const, url: redis.url, keyPrefix: prefix, commandTimeoutMs: 5000 };
     const publisher = createRedisClient(config);
     publisher.on('error', () => undefined);
     await new Promise((resolve) => publisher.once('ready', resolve));

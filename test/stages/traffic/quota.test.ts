@@ -160,7 +160,7 @@ describe('quota in Redis', () => {
   });
 
   test('persists across a restart of the gateway; fail-closed when Redis is down', async () => {
-    const counters = { type: 'redis', url: redis.url, keyPrefix: 'qt:' };
+    const counters = { type: 'redis', url: redis.url, keyPrefix: 'qt:', commandTimeoutMs: 5000 };
     const section = { limit: 2, period: 'day', onStoreError: 'fail-closed' };
     const ready = async (services: Services): Promise<void> => {
       const service = [...services.shared.values()].find(

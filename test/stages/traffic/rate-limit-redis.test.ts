@@ -15,7 +15,7 @@ let counters: CountersConfig;
 
 before(async () => {
   redis = await startRedis();
-  counters = { type: 'redis', url: redis.url, keyPrefix: 'rlt:', expectedNodes: 2, commandTimeoutMs: 200 };
+  counters = { type: 'redis', url: redis.url, keyPrefix: 'rlt:', expectedNodes: 2, commandTimeoutMs: 5000 };
 });
 after(async () => {
   await services.close();
