@@ -16,7 +16,8 @@ export interface ScanInput {
   readonly body?:
     | { readonly kind: 'json'; readonly value: unknown }
     | { readonly kind: 'form'; readonly text: string }
-    | { readonly kind: 'multipart'; readonly fields: readonly MultipartField[] };
+    | { readonly kind: 'multipart'; readonly fields: readonly MultipartField[] }
+    | { readonly kind: 'text'; readonly text: string };
   /** From the OpenAPI operation, when there is one. */
   readonly schema?: {
     readonly body: unknown;
@@ -169,6 +170,7 @@ function scanBody(
 ): Finding | undefined {
   const body = input.body;
   if (body === undefined) return undefined;
+  if (body.kind === 'text') return check('body', [], body.text, 'free', true);
   if (body.kind === 'multipart') {
     const path: (string | number)[] = [''];
     for (const field of body.fields) {

@@ -174,6 +174,19 @@ describe('waf.injection through the running gateway', () => {
     assert.equal((await form('comment', "O'Brien's photo")).status, 200);
   });
 
+  test('a JSON body sent as text/plain (or without a type) is still inspected; plain text too', async () => {
+    const send = (body: string, type?: string) =>
+      fetch(gw.url + '/api/x', {
+        method: 'POST',
+        body,
+        ...(type === undefined ? {} : { headers: { 'content-type': type } }),
+      });
+    assert.equal((await send('{"password": {"$ne": null}}', 'text/plain')).status, 403);
+    assert.equal((await send('<comment><script>alert(1)</script></comment>', 'application/xml')).status, 403);
+    assert.equal((await send("just O'Brien's note", 'text/plain')).status, 200);
+    assert.equal((await send('<script>alert(1)</script>', 'application/octet-stream')).status, 200);
+  });
+
   test('routes without the section are not inspected', async () => {
     assert.equal(
       (await fetch(gw.url + '/off/x?q=' + encodeURIComponent('<script>alert(1)</script>'))).status,

@@ -1,6 +1,7 @@
 import { Counter } from 'prom-client';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { DEFAULT_JSON_LIMITS } from '../../json/limits.js';
+import { parseJson } from '../../json/parse.js';
 import { readJson } from '../../json/read-json.js';
 import type { OperationView } from '../../openapi/operation-context.js';
 import type { CompiledOperation } from '../../openapi/types.js';
@@ -48,6 +49,33 @@ function isJson(mediaType: string | undefined): boolean {
 const FORM = 'application/x-www-form-urlencoded';
 const MULTIPART = 'multipart/form-data';
 const MULTIPART_LIMITS = { maxParts: 1000, maxFieldBytes: 1024 * 1024 };
+
+/**
+ * Bodies without a media type or with a textual one are inspected too: many back ends parse
+ * JSON whatever the Content-Type says, so `text/plain` must not be a way around the checks.
+ */
+function isTextual(mediaType: string | undefined): boolean {
+  return (
+    mediaType === undefined ||
+    mediaType.startsWith('text/') ||
+    mediaType === 'application/xml' ||
+    mediaType.endsWith('+xml')
+  );
+}
+
+/** A textual body: JSON when it parses as JSON (hardened parser), else one free-text value. */
+function textBody(buffer: Buffer): ScanInput['body'] {
+  const text = buffer.toString('utf8');
+  const first = text.trimStart()[0];
+  if (first === '{' || first === '[') {
+    try {
+      return { kind: 'json', value: parseJson(buffer) };
+    } catch {
+      // not JSON after all: inspect it as text
+    }
+  }
+  return { kind: 'text', text };
+}
 
 /**
  * Without template parameters, the path's segments are inspected, named by position (`/path/2`).
@@ -133,8 +161,10 @@ export default defineStage<InjectionConfig>({
           kind: 'multipart',
           fields: await multipartFields(buffer, ctx.header('content-type') ?? '', MULTIPART_LIMITS),
         };
-      } else {
+      } else if (ctx.body.mediaType === FORM) {
         body = { kind: 'form', text: (await ctx.body.read(plan.maxBodyBytes)).toString('utf8') };
+      } else {
+        body = textBody(await ctx.body.read(plan.maxBodyBytes));
       }
       decide(ctx, await scanRequest(plan, inputFor(ctx, body)));
     };
@@ -143,7 +173,10 @@ export default defineStage<InjectionConfig>({
       name: 'waf.injection',
       run(ctx) {
         const mediaType = ctx.body.mediaType;
-        if (ctx.body.present && (isJson(mediaType) || mediaType === FORM || mediaType === MULTIPART))
+        if (
+          ctx.body.present &&
+          (isJson(mediaType) || mediaType === FORM || mediaType === MULTIPART || isTextual(mediaType))
+        )
           return withBody(ctx);
         const result = scanRequest(plan, inputFor(ctx, undefined));
         if (result instanceof Promise) return result.then((finding) => decide(ctx, finding));
