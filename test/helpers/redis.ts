@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect } from 'node:net';
@@ -196,6 +196,78 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })),
     async stop() {
       for (const server of servers) await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RedisSentinelSetup {
+  readonly name: string;
+  readonly sentinels: readonly { host: string; port: number }[];
+  readonly master: RedisServer;
+  stop(): Promise<void>;
+}
+
+/** A master plus one Sentinel watching it as `mymaster` (quorum 1), on loopback. */
+export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
+  const master = await startRedis();
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-redis-sentinel-'));
+  const port = await freePort();
+  const conf = join(dir, 'sentinel.conf');
+  await writeFile(
+    conf,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
+      'sentinel down-after-milliseconds mymaster 5000',
+      '',
+    ].join('\n'),
+  );
+  const proc = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const reap = (): void => {
+    proc.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  const stopSentinel = async (): Promise<void> => {
+    process.removeListener('exit', reap);
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = once(proc, 'exit');
+    proc.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    const deadline = Date.now() + 10_000;
+    while (!(await ping(port))) {
+      if (proc.exitCode !== null) throw new Error('redis sentinel exited early');
+      if (Date.now() > deadline) throw new Error('redis sentinel did not answer PING within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    // wait until the sentinel knows the master
+    for (;;) {
+      const out = await run('redis-cli', [
+        '-p',
+        String(port),
+        'sentinel',
+        'get-master-addr-by-name',
+        'mymaster',
+      ]);
+      if (out.includes(String(master.port))) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  } catch (error) {
+    await stopSentinel();
+    await master.stop();
+    throw error;
+  }
+  return {
+    name: 'mymaster',
+    sentinels: [{ host: '127.0.0.1', port }],
+    master,
+    async stop() {
+      await stopSentinel();
+      await master.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
