@@ -2,9 +2,15 @@ import { connect } from 'node:net';
 
 /**
  * Sends raw bytes to host:port and collects everything the server answers until it closes the
- * connection or `idleMs` passes without data. Returns the raw text.
+ * connection, or `idleMs` passes without data once something arrived (`firstByteMs` before the
+ * first byte, generous for loaded machines). Returns the raw text.
  */
-export function rawRequest(url: string, payload: string | Buffer, idleMs = 500): Promise<string> {
+export function rawRequest(
+  url: string,
+  payload: string | Buffer,
+  idleMs = 500,
+  firstByteMs = 10_000,
+): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port) });
@@ -17,7 +23,7 @@ export function rawRequest(url: string, payload: string | Buffer, idleMs = 500):
     };
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(finish, idleMs);
+      timer = setTimeout(finish, data ? idleMs : firstByteMs);
     };
     socket.on('connect', () => {
       socket.write(payload);
