@@ -9,6 +9,7 @@ export const ORDER = {
     methodOverride: 150,
     cors: 180,
     authnBruteForce: 190,
+    oauthServer: 195,
     authn: 200,
     operationMatch: 250,
     rateLimit: 300,

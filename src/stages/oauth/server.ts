@@ -25,7 +25,7 @@ export default defineStage<OAuthServerRouteConfig>({
   name: 'oauth.server',
   phase: 'access',
   // before authentication: the token endpoint authenticates its clients itself
-  order: ORDER.access.authnBruteForce + 5,
+  order: ORDER.access.oauthServer,
   routeKey: 'oauthServer',
   routeSchema: oauthServerRouteSchema,
   globalKey: 'oauthServer',
