@@ -68,13 +68,13 @@ export function createRequestValidator(
       if (options.strict && ctx.body.present) {
         addViolation(violations, { in: 'body', pointer: '', message: 'a request body is not allowed' });
       }
-      if (violations.length > 0) throw validationFailed(violations, 'openapi_request');
+      if (violations.length > 0) throw refuse(ctx, violations, 'openapi_request');
       return;
     }
     if (!ctx.body.present) {
       if (body.required)
         addViolation(violations, { in: 'body', pointer: '', message: 'a request body is required' });
-      if (violations.length > 0) throw validationFailed(violations, 'openapi_request');
+      if (violations.length > 0) throw refuse(ctx, violations, 'openapi_request');
       return;
     }
     const media = findMediaType(body.content, ctx.body.mediaType);
@@ -90,9 +90,15 @@ export function createRequestValidator(
       });
     }
     // Parameters failed already: refuse before reading the body.
-    if (violations.length > 0) throw validationFailed(violations, 'openapi_request');
+    if (violations.length > 0) throw refuse(ctx, violations, 'openapi_request');
     return validateBody(ctx, media, plan, options, violations);
   };
+}
+
+/** The problem to throw; the first violations (locations and messages, never values) go to the access log. */
+function refuse(ctx: RequestContext, violations: readonly Violation[], reason: string): GatewayError {
+  ctx.logFields.validationErrors = violations.slice(0, 5);
+  return validationFailed(violations, reason);
 }
 
 function planFor(operation: CompiledOperation): OperationPlan {
@@ -238,7 +244,7 @@ async function validateBody(
       fromAjv('body', validate.errors, violations);
   }
   // Other declared media types (text, binary) are accepted by type; their bytes are not parsed.
-  if (violations.length > 0) throw validationFailed(violations, 'openapi_request_body');
+  if (violations.length > 0) throw refuse(ctx, violations, 'openapi_request_body');
 }
 
 function readForm(

@@ -289,6 +289,9 @@ describe('request validation through the gateway', () => {
     assert.doesNotMatch(JSON.stringify(problem), /SECRET-VALUE/);
     const body = await send('POST', '/pets', JSON.stringify({ name: 5, kind: secret }));
     assert.doesNotMatch(body.text, /SECRET-VALUE/);
+    const logged = gw.logs.find((line) => Array.isArray(line.validationErrors));
+    assert.ok(logged, 'the access log lists the violations');
+    assert.doesNotMatch(gw.logText(), /SECRET-VALUE/);
   });
 
   test('lenient mode: undeclared paths, parameters and properties pass; types are still checked', async () => {
