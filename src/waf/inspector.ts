@@ -1,5 +1,5 @@
 import type { AttackClass, Paranoia, RuleHit } from './classes.js';
-import { C, charMask } from './char-mask.js';
+import { C } from './char-mask.js';
 import { detectCmdi } from './cmdi.js';
 import { detectEncoding } from './encoding.js';
 import { normaliseValue } from './normalise.js';
@@ -75,17 +75,33 @@ function sqlGate(mask: number, lower: string): boolean {
 
 /** Words that can make a value SQL without any punctuation (`1 union select null`, `1 or true`). */
 function hasSqlWord(lower: string): boolean {
-  return (
-    lower.includes('union') ||
-    lower.includes('select') ||
-    lower.includes('sleep') ||
-    lower.includes('waitfor') ||
-    lower.includes('having') ||
-    lower.includes(' by ') ||
-    lower.includes(' or ') ||
-    lower.includes(' and ') ||
-    lower.includes('xor')
-  );
+  // one pass over the first letters of the words that matter, instead of a search per word
+  for (let i = 0; i < lower.length; i++) {
+    switch (lower.charCodeAt(i)) {
+      case 117: // u
+        if (lower.startsWith('union', i)) return true;
+        break;
+      case 115: // s
+        if (lower.startsWith('select', i) || lower.startsWith('sleep', i)) return true;
+        break;
+      case 119: // w
+        if (lower.startsWith('waitfor', i)) return true;
+        break;
+      case 104: // h
+        if (lower.startsWith('having', i)) return true;
+        break;
+      case 120: // x
+        if (lower.startsWith('xor', i)) return true;
+        break;
+      case 32: // ' by ', ' or ', ' and '
+        if (lower.startsWith(' by ', i) || lower.startsWith(' or ', i) || lower.startsWith(' and ', i))
+          return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
 }
 
 export interface InspectorOptions {
@@ -115,7 +131,7 @@ export class Inspector {
   inspectValue(raw: string, urlDecode: boolean, skip?: ReadonlySet<AttackClass>): Detection | undefined {
     if (raw.length < 2) return undefined;
     const value = normaliseValue(raw, urlDecode);
-    const mask = charMask(value.text) | (value.hadNul ? C.control : 0);
+    const mask = value.mask;
     const gated = this.paranoia < 3;
     for (const [cls, detect] of this.detectors) {
       if (skip?.has(cls) === true) continue;

@@ -1,3 +1,5 @@
+import { C, charMask } from './char-mask.js';
+
 /**
  * Turns a value that its transport already decoded once (query/form/cookie percent-decoding,
  * JSON string escapes) into the form the detectors match: HTML character references decoded,
@@ -9,6 +11,8 @@ export interface NormalisedValue {
   readonly lower: string;
   /** The raw value contained a NUL character (removed from `text`). */
   readonly hadNul: boolean;
+  /** Metacharacters present (`char-mask.ts`), so detectors can be skipped cheaply. */
+  readonly mask: number;
 }
 
 const NAMED_ENTITIES: Readonly<Record<string, string>> = {
@@ -111,11 +115,6 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-function hasNonAscii(input: string): boolean {
-  for (let i = 0; i < input.length; i++) if (input.charCodeAt(i) > 0x7f) return true;
-  return false;
-}
-
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   const l = c | 32;
@@ -159,8 +158,12 @@ export function percentDecodeOnce(input: string): string {
  */
 export function normaliseValue(raw: string, urlDecode = false): NormalisedValue {
   let text = decodeHtmlEntities(urlDecode ? percentDecodeOnce(raw) : raw);
-  if (hasNonAscii(text)) text = text.normalize('NFKC');
-  const hadNul = text.includes('\0');
+  let mask = charMask(text);
+  if ((mask & C.nonAscii) !== 0) {
+    text = text.normalize('NFKC');
+    mask = charMask(text);
+  }
+  const hadNul = (mask & C.control) !== 0 && text.includes('\0');
   if (hadNul) text = text.replaceAll('\0', '');
-  return { text, lower: text.toLowerCase(), hadNul };
+  return { text, lower: text.toLowerCase(), hadNul, mask: hadNul ? mask | C.control : mask };
 }
