@@ -50,6 +50,8 @@ export interface GatewayRow {
   readonly target?: number;
   /** A diagnostic row, measured only when named with --only or with --all. */
   readonly extra?: boolean;
+  /** Run the gateway build given with --alt-main (A/B a change against dist/). */
+  readonly altMain?: boolean;
   readonly setup: (fx: Fixtures) => Promise<GatewaySetup>;
 }
 
@@ -112,6 +114,15 @@ export const ROWS: readonly Row[] = [
       config: publicRoute({ upstreamErrors: { replace5xx: false } }),
       load: { path: '/items/42', expectStatus: 200 },
     }),
+  },
+  {
+    kind: 'gateway',
+    id: 'plain-alt',
+    label: 'plain proxy, the build given with --alt-main',
+    compareTo: 'plain',
+    extra: true,
+    altMain: true,
+    setup: async () => ({ config: publicRoute(), load: { path: '/items/42', expectStatus: 200 } }),
   },
   {
     kind: 'gateway',

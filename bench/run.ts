@@ -36,6 +36,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --all              also the diagnostic rows (${ROWS.filter((r) => 'extra' in r && r.extra === true)
     .map((r) => r.id)
     .join(', ')})
+  --alt-main FILE    a second build's cli/main.js for the plain-alt row (A/B a change: --only plain,plain-alt)
   --no-build         use the existing dist/ (default: npm run build first)
   --keep             keep the temp directory (configs, logs)`;
 
@@ -54,6 +55,7 @@ const { values } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
+    'alt-main': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -369,6 +371,8 @@ async function prepareGateway(
     console.log(`skip ${row.id}: ${why}`);
     return undefined;
   };
+  const main = row.altMain === true ? values['alt-main'] : ctx.main;
+  if (main === undefined) return skipped('needs --alt-main FILE');
   if (row.id === 'rl-redis' && !ctx.hasRedis)
     return skipped('redis-server not installed (apt-get install -y redis-server)');
   let setup;
@@ -386,13 +390,13 @@ async function prepareGateway(
     ...setup.config,
   };
   const file = writeConfig(ctx.dir, row.id, config);
-  const invalid = await validateConfig(ctx.main, file, ctx.env);
+  const invalid = await validateConfig(main, file, ctx.env);
   if (invalid !== undefined) return skipped(`config not accepted yet: ${invalid}`);
   let gateway;
   try {
     gateway = await startGateway({
       name: row.id,
-      main: ctx.main,
+      main,
       configFile: file,
       port,
       dir: ctx.dir,
