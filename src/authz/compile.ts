@@ -1,11 +1,10 @@
 import { ConfigError } from '../config/config-error.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../json/limits.js';
-import type { Logger } from '../observe/logger.js';
 import type { SecurityRequirement } from '../openapi/types.js';
 import type { Services } from '../pipeline/services.js';
 import { compileAddressList, compileTimeWindows, type AddressList, type TimeWindows } from './conditions.js';
 import type { AuthorizationConfig, PropertyList, RolesConfig } from './config.js';
-import { auditLogger } from './decision.js';
+import { authzAudit, type AuthzAudit } from './decision.js';
 import { compileOwnershipRule, type OwnershipRule } from './ownership.js';
 import {
   operationPathSelector,
@@ -21,7 +20,7 @@ import { parseSelector, type Selector } from './selector.js';
 /** Everything a route's authorization stages need, compiled once per config load. */
 export interface RoutePolicy {
   readonly routeName: string;
-  readonly audit: Logger;
+  readonly audit: AuthzAudit;
   readonly services: Services;
   /** Undefined when RBAC is off for the route. */
   readonly permissions: ReadonlyMap<string, PermissionSet> | undefined;
@@ -272,7 +271,7 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
 
   return {
     routeName: env.routeName,
-    audit: auditLogger(env.services.logger),
+    audit: authzAudit(env.services),
     services: env.services,
     permissions,
     claimPaths,

@@ -1,9 +1,19 @@
+import { Counter } from 'prom-client';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../observe/logger.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { Services } from '../pipeline/services.js';
 
 export type Check =
-  'rbac' | 'scopes' | 'ownership' | 'policy' | 'properties' | 'conditions' | 'enumeration' | 'no_identity';
+  | 'rbac'
+  | 'scopes'
+  | 'ownership'
+  | 'policy'
+  | 'properties'
+  | 'conditions'
+  | 'enumeration'
+  | 'method_override'
+  | 'no_identity';
 
 /** Why a request was refused or let through: logged and audited, never sent to the client. */
 export interface Decision {
@@ -18,14 +28,31 @@ export interface Decision {
 
 const MAX_INPUT = 128;
 
-/** The audit logger of the authorization stages (`audit: true` lines). */
-export function auditLogger(logger: Logger): Logger {
-  return logger.child({ audit: true, component: 'authz' });
+/** Where authorization decisions go: audit lines (`audit: true, component: authz`) and a counter. */
+export interface AuthzAudit {
+  readonly logger: Logger;
+  readonly denials: Counter<'route' | 'check' | 'reason'>;
+}
+
+export function authzAudit(services: Services): AuthzAudit {
+  return {
+    logger: services.logger.child({ audit: true, component: 'authz' }),
+    denials: services.metrics.metric(
+      'portcullis_authz_denials_total',
+      (registry) =>
+        new Counter({
+          name: 'portcullis_authz_denials_total',
+          help: 'Requests refused by authorization, by route, check and reason',
+          labelNames: ['route', 'check', 'reason'],
+          registers: [registry],
+        }),
+    ),
+  };
 }
 
 /** Writes an audit line for a decision (a refusal, or an allowed privileged call). */
-export function audit(logger: Logger, ctx: RequestContext, event: string, decision: Decision): void {
-  logger.warn(
+export function audit(sink: AuthzAudit, ctx: RequestContext, event: string, decision: Decision): void {
+  sink.logger.warn(
     {
       event,
       requestId: ctx.id,
@@ -45,26 +72,27 @@ export function audit(logger: Logger, ctx: RequestContext, event: string, decisi
 }
 
 /** Records the refusal in the access log and the audit log, then throws the generic 403. */
-export function deny(logger: Logger, ctx: RequestContext, decision: Decision): never {
-  record(logger, ctx, decision);
+export function deny(sink: AuthzAudit, ctx: RequestContext, decision: Decision): never {
+  record(sink, ctx, decision);
   throw new GatewayError('forbidden', { reason: `authz_${decision.check}:${decision.reason}` });
 }
 
 /** Like `deny`, with the RFC 6750 `insufficient_scope` challenge naming the scopes needed. */
 export function denyScope(
-  logger: Logger,
+  sink: AuthzAudit,
   ctx: RequestContext,
   decision: Decision,
   scopes: readonly string[],
 ): never {
-  record(logger, ctx, decision);
+  record(sink, ctx, decision);
   throw new GatewayError('insufficient_scope', {
     reason: `authz_scopes:${decision.reason}`,
     headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"` },
   });
 }
 
-function record(logger: Logger, ctx: RequestContext, decision: Decision): void {
+function record(sink: AuthzAudit, ctx: RequestContext, decision: Decision): void {
+  sink.denials.inc({ route: ctx.route.name, check: decision.check, reason: decision.reason });
   ctx.logFields.authz = {
     decision: 'deny',
     check: decision.check,
@@ -73,7 +101,7 @@ function record(logger: Logger, ctx: RequestContext, decision: Decision): void {
     inputs: decision.inputs,
     subject: ctx.identity?.subject,
   };
-  audit(logger, ctx, 'authz_denied', decision);
+  audit(sink, ctx, 'authz_denied', decision);
 }
 
 /** Shortens a value for logs. */

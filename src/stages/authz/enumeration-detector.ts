@@ -1,4 +1,4 @@
-import { auditLogger } from '../../authz/decision.js';
+import { authzAudit } from '../../authz/decision.js';
 import { callerKey, objectId, routeTracker } from '../../authz/enumeration-state.js';
 import { routePolicy } from '../../authz/route-policy.js';
 import { ORDER } from '../../pipeline/order.js';
@@ -18,7 +18,7 @@ export default defineStage<undefined>({
     const policy = await routePolicy(build);
     const tracker = policy === undefined ? undefined : routeTracker(build.services, policy);
     if (policy === undefined || tracker === undefined) return undefined;
-    const audit = auditLogger(build.services.logger);
+    const audit = authzAudit(build.services).logger;
     const action = policy.enumeration?.action ?? 'report';
     return {
       name: STAGE,

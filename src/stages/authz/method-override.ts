@@ -1,6 +1,5 @@
-import { GatewayError } from '../../errors/gateway-error.js';
 import type { AuthorizationConfig } from '../../authz/config.js';
-import { auditLogger } from '../../authz/decision.js';
+import { authzAudit, deny } from '../../authz/decision.js';
 import {
   formBodyHasOverride,
   OVERRIDE_HEADERS,
@@ -31,7 +30,7 @@ export default defineStage<undefined>({
     const section = route[ROUTE_KEY] as AuthorizationConfig | undefined;
     if (route.public === true || section === undefined || section === null) return undefined;
     const enabled = section.methodOverride === true;
-    const audit = auditLogger(build.services.logger);
+    const audit = authzAudit(build.services);
     return {
       name: STAGE,
       run(ctx) {
@@ -64,22 +63,7 @@ export default defineStage<undefined>({
         ) {
           return ctx.body.read(FORM_LIMIT).then((body) => {
             if (!formBodyHasOverride(ctx.body.mediaType, body)) return;
-            ctx.logFields.authz = {
-              decision: 'deny',
-              check: 'method_override',
-              reason: 'override_in_form_body',
-            };
-            audit.warn(
-              {
-                event: 'authz_denied',
-                requestId: ctx.id,
-                route: ctx.route.name,
-                subject: ctx.identity?.subject,
-                reason: 'override_in_form_body',
-              },
-              'authorization denied',
-            );
-            throw new GatewayError('forbidden', { reason: 'authz_method_override:override_in_form_body' });
+            deny(audit, ctx, { check: 'method_override', rule: '_method', reason: 'override_in_form_body' });
           });
         }
         return undefined;

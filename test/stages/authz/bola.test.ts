@@ -85,6 +85,11 @@ describe('object-level authorization (BOLA) through the gateway', () => {
       'identity.attributes.account_id': 'acc-alice',
     });
     assert.doesNotMatch(h.gw.logText(), new RegExp(h.keys.alice as string), 'no credential in logs');
+    const metrics = await h.gw.gateway.services.metrics.registry.metrics();
+    assert.match(
+      metrics,
+      /portcullis_authz_denials_total\{route="bank",check="ownership",reason="not_equal"\} [1-9]/,
+    );
   });
 
   test('exempt roles skip the rule', async () => {
