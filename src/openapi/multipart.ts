@@ -1,5 +1,8 @@
 import busboy from 'busboy';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../json/limits.js';
+import { JsonRejectedError, parseJson } from '../json/parse.js';
 import { addField } from './form-fields.js';
+import { isJsonMediaType } from './media-type.js';
 import { addViolation, type Violation } from './violations.js';
 
 export interface MultipartLimits {
@@ -12,7 +15,8 @@ export interface MultipartLimits {
  * fields as strings, file parts as their bytes in a latin1 string (one character per byte, so
  * `maxLength` counts bytes). More than `maxParts` parts, or a part over `maxPartBytes`, is a
  * violation. Repeated fields become arrays only where the schema declares an array. Parts named
- * in the media type's `encoding` with a `contentType` must have one of those media types.
+ * in the media type's `encoding` with a `contentType` must have one of those media types. JSON
+ * parts are parsed with the hardened JSON parser.
  */
 export function readMultipart(
   body: Buffer,
@@ -21,6 +25,7 @@ export function readMultipart(
   arrays: ReadonlySet<string>,
   violations: Violation[],
   partTypes: ReadonlyMap<string, readonly string[]> = new Map(),
+  jsonLimits: JsonLimits = DEFAULT_JSON_LIMITS,
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
     const value: Record<string, unknown> = {};
@@ -74,6 +79,19 @@ export function readMultipart(
       });
       return false;
     };
+    // JSON parts (the OpenAPI default for object and array properties) are parsed, hardened.
+    const addPart = (name: string, mimeType: string, content: string | Buffer): void => {
+      if (!isJsonMediaType(mimeType.toLowerCase())) {
+        addField(value, name, content.toString(), arrays, violations);
+        return;
+      }
+      try {
+        addField(value, name, parseJson(content, jsonLimits), arrays, violations);
+      } catch (error) {
+        if (!(error instanceof JsonRejectedError)) throw error;
+        addViolation(violations, { in: 'body', pointer: `/${name}${error.pointer}`, message: error.message });
+      }
+    };
     parser.on('field', (name, text, info) => {
       if (!typeAllowed(name, info.mimeType)) return;
       if (info.valueTruncated) {
@@ -84,7 +102,7 @@ export function readMultipart(
         });
         return;
       }
-      addField(value, name, text, arrays, violations);
+      addPart(name, info.mimeType, text);
     });
     parser.on('file', (name, stream, info) => {
       if (!typeAllowed(name, info.mimeType)) {
@@ -102,7 +120,12 @@ export function readMultipart(
       );
       stream.on('close', () => {
         if (!(stream as unknown as { truncated?: boolean }).truncated) {
-          addField(value, name, Buffer.concat(chunks).toString('latin1'), arrays, violations);
+          const bytes = Buffer.concat(chunks);
+          addPart(
+            name,
+            info.mimeType,
+            isJsonMediaType(info.mimeType.toLowerCase()) ? bytes : bytes.toString('latin1'),
+          );
         }
       });
     });

@@ -237,6 +237,7 @@ async function validateBody(
       plan.formArrays.get(media) ?? new Set(),
       violations,
       media.partContentTypes,
+      options.limits,
     );
     ctx.body.parsed.set(FORM_BODY_KEY, value);
     const validate = media.validateCoercing;

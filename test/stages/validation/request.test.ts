@@ -265,6 +265,30 @@ describe('request validation through the gateway', () => {
     assert.equal(refused.status, 400);
     assert.match(await refused.text(), /\/photo/);
 
+    const withJson = (meta: string): FormData => {
+      const form = new FormData();
+      form.set('name', 'rex');
+      form.set('photo', new Blob([Buffer.from('png')], { type: 'image/png' }), 'p.png');
+      form.set('meta', new Blob([meta], { type: 'application/json' }));
+      return form;
+    };
+    const jsonOk = await fetch(gw.url + '/pets', { method: 'POST', body: withJson('{"color":"red"}') });
+    assert.equal(jsonOk.status, 200, await jsonOk.text());
+    const jsonType = await fetch(gw.url + '/pets', { method: 'POST', body: withJson('{"color":{"r":1}}') });
+    assert.equal(jsonType.status, 400);
+    assert.match(await jsonType.text(), /\/meta\/color/);
+    const jsonExtra = await fetch(gw.url + '/pets', {
+      method: 'POST',
+      body: withJson('{"color":"red","admin":true}'),
+    });
+    assert.equal(jsonExtra.status, 400);
+    const jsonDup = await fetch(gw.url + '/pets', {
+      method: 'POST',
+      body: withJson('{"color":"red","color":"x"}'),
+    });
+    assert.equal(jsonDup.status, 400);
+    assert.match(await jsonDup.text(), /duplicate member name/);
+
     const html = new FormData();
     html.set('name', 'rex');
     html.set('photo', new Blob(['<script>alert(1)</script>'], { type: 'text/html' }), 'p.png');
