@@ -24,19 +24,25 @@ export function callerRoles(
   if (identity !== undefined && claimPaths.length === 0) {
     roles = plainRoles.get(identity) ?? NONE;
     if (roles === NONE) {
-      roles = identity.roles.includes(AUTHENTICATED_ROLE)
-        ? [...identity.roles]
-        : [...identity.roles, AUTHENTICATED_ROLE];
+      const set = new Set<string>(identity.roles);
+      addAuthenticated(set, identity);
+      roles = [...set];
       plainRoles.set(identity, roles);
     }
   } else if (identity !== undefined) {
     const set = new Set<string>(identity.roles);
     for (const path of claimPaths) addRoles(set, readPath(identity.attributes, path));
-    set.add(AUTHENTICATED_ROLE);
+    addAuthenticated(set, identity);
     roles = [...set];
   }
   ctx.state.set(ROLES_KEY, roles);
   return roles;
+}
+
+/** Every real identity holds `authenticated`; an anonymous one (should authentication make one) never does. */
+function addAuthenticated(set: Set<string>, identity: Identity): void {
+  if (identity.method === 'anonymous') set.delete(AUTHENTICATED_ROLE);
+  else set.add(AUTHENTICATED_ROLE);
 }
 
 function addRoles(set: Set<string>, value: unknown): void {

@@ -69,6 +69,14 @@ describe('authorization stages with hand-made contexts', () => {
     assert.equal(stage.run(requestContext({ path: '/status', identity: identity() })), undefined);
     refused(() => stage.run(requestContext({ path: '/status', method: 'POST', identity: identity() })));
     refused(() => stage.run(requestContext({ path: '/status' })));
+    refused(() =>
+      stage.run(
+        requestContext({
+          path: '/status',
+          identity: identity({ method: 'anonymous', roles: ['authenticated'] }),
+        }),
+      ),
+    );
   });
 
   test('scope map: every matching entry is required', async () => {
