@@ -18,6 +18,7 @@ import type { ListenerConfig, ServerLimitsConfig } from '../config/types.js';
 import { ERROR_CATALOGUE, problemType, type ErrorCode } from '../errors/catalogue.js';
 import type { Logger } from '../observe/logger.js';
 import { normalizeAddress } from '../proxy/client-address.js';
+import { limitHttp2RequestTime } from './http2-request-timeout.js';
 import { guardRapidReset } from './rapid-reset.js';
 import { TlsContexts } from './tls.js';
 
@@ -210,6 +211,7 @@ export async function createListener(
       } as Parameters<typeof createSecureServer>[0]);
       server.on('request', guardedHandler);
       server.setTimeout(limits.requestTimeoutMs);
+      limitHttp2RequestTime(server, limits.requestTimeoutMs);
       server.on('session', (session) => {
         session.setTimeout(limits.keepAliveTimeoutMs * 12, () => session.close());
         guardRapidReset(session, limits.http2MaxResetsPerSecond, (resets) =>
