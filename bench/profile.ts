@@ -44,13 +44,7 @@ async function main(): Promise<void> {
       cwd: root,
     },
   );
-  const fixtures = createFixtures({
-    dir,
-    upstreamUrl: '',
-    specFile: join(here, 'fixtures', 'orders.openapi.yaml'),
-    main,
-    env,
-  });
+  let fixtures: ReturnType<typeof createFixtures> | undefined;
   try {
     let upstreamPort = 0;
     await waitFor('upstream', async () => {
@@ -58,7 +52,13 @@ async function main(): Promise<void> {
       if (line !== '') upstreamPort = (JSON.parse(line) as { port: number }).port;
       return upstreamPort !== 0;
     });
-    Object.assign(fixtures, { upstreamUrl: `http://127.0.0.1:${upstreamPort}` });
+    fixtures = createFixtures({
+      dir,
+      upstreamUrl: `http://127.0.0.1:${upstreamPort}`,
+      specFile: join(here, 'fixtures', 'orders.openapi.yaml'),
+      main,
+      env,
+    });
     const setup = await row.setup(fixtures);
     const port = await freePort();
     const file = writeConfig(dir, row.id, {
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     console.log(`${text}\n\nwritten to ${out}`);
   } finally {
     await upstream.stop();
-    await fixtures.close();
+    await fixtures?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
