@@ -453,6 +453,47 @@ function isWordCode(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
 }
 
+const STATEMENT_WORDS = new Set([
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'drop',
+  'create',
+  'alter',
+  'exec',
+  'execute',
+  'declare',
+  'truncate',
+  'shutdown',
+  'grant',
+  'revoke',
+  'replace',
+  'merge',
+  'call',
+  'waitfor',
+  'load',
+  'handler',
+  'rename',
+  'attach',
+  'pragma',
+]);
+
+function statementFollows(lower: string, from: number): boolean {
+  let i = from;
+  while (
+    i < lower.length &&
+    (lower.charCodeAt(i) === 32 || (lower.charCodeAt(i) >= 9 && lower.charCodeAt(i) <= 13))
+  )
+    i++;
+  if (i >= lower.length) return true;
+  const c = lower.charCodeAt(i);
+  if (c === 45 || c === 35 || c === 47 || c === 40) return true; // -- # /* (
+  let j = i;
+  while (j < lower.length && j - i < 10 && lower.charCodeAt(j) >= 97 && lower.charCodeAt(j) <= 122) j++;
+  return STATEMENT_WORDS.has(lower.slice(i, j));
+}
+
 /**
  * The unquoted reading only matters with a logic operator, a statement word, a comment, `;`,
  * `@@` or a `name(` call. One pass, no per-signal searches.
@@ -472,7 +513,9 @@ function needsPlainReading(lower: string, level: Paranoia): boolean {
       start = -1;
     }
     switch (c) {
-      case 59: // ;
+      case 59: // ; matters only before a statement (stacked query) or a comment
+        if (statementFollows(lower, i + 1)) return true;
+        break;
       case 35: // #
       case 64: // @
         return true;
