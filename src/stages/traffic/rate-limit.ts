@@ -100,6 +100,18 @@ export default defineStage<RateLimitsSection>({
       if (seen.has(name))
         build.fail(`duplicate rate limit name "${name}"`, Array.isArray(section) ? `/${i}` : `/limits/${i}`);
       seen.add(name);
+      if (limit.shared === true) {
+        const id = `traffic.rate-limit.shared:${name}`;
+        const signature = JSON.stringify({ ...limit, name });
+        const previous = build.memo.get(id);
+        if (previous !== undefined && previous !== signature) {
+          build.fail(
+            `shared rate limit "${name}" is declared differently on another route`,
+            Array.isArray(section) ? `/${i}` : `/limits/${i}`,
+          );
+        }
+        build.memo.set(id, signature);
+      }
       if (limit.burst !== undefined && limit.algorithm === 'sliding-window') {
         build.warn(`burst is ignored by the sliding-window algorithm (limit "${name}")`);
       }

@@ -142,3 +142,14 @@ test('config mistakes fail the load: duplicate names', async () => {
     /duplicate rate limit name "a"/,
   );
 });
+
+test('a shared limit must be declared identically on every route', async () => {
+  const services = fakeServices();
+  const b = fakeBuild(services);
+  await stage.build([{ name: 's', rate: 5, per: '1m', shared: true }] as never, b);
+  await stage.build([{ name: 's', rate: 5, per: '1m', shared: true }] as never, b);
+  await assert.rejects(
+    Promise.resolve().then(() => stage.build([{ name: 's', rate: 6, per: '1m', shared: true }] as never, b)),
+    /shared rate limit "s" is declared differently/,
+  );
+});
