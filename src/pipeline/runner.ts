@@ -385,6 +385,9 @@ export class Runner {
       : endToEndResponseHeaders(upstream!.headers);
     let replaced: Buffer | undefined = rendered ? Buffer.from(rendered.body) : undefined;
     let read: Promise<Buffer> | undefined;
+    // A stage-set body drops Content-Encoding; a body only read keeps its upstream encoding.
+    let rewritten = rendered !== undefined;
+    let readFailed = false;
     const maxBuffer = this.options.maxResponseBufferBytes;
     const contentType = headers['content-type'];
     const ct = Array.isArray(contentType) ? contentType[0] : contentType;
@@ -400,11 +403,18 @@ export class Runner {
           upstream!.body,
           Math.min(limit, maxBuffer),
           () => new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' }),
-        ).then((b) => (replaced = b));
+        ).then(
+          (b) => (replaced = b),
+          (error: unknown) => {
+            readFailed = true;
+            throw error;
+          },
+        );
         return read;
       },
       replace(body: Buffer | string) {
         replaced = typeof body === 'string' ? Buffer.from(body) : body;
+        rewritten = true;
       },
     };
     try {
@@ -415,7 +425,8 @@ export class Runner {
     } catch (error) {
       if (upstream) {
         discard(upstream.body);
-        upstream.done(false);
+        // A stage refusing a complete answer is not an upstream failure (5xx count by status).
+        upstream.done(!readFailed);
       }
       if (local) {
         this.sendLocal(ctx, res, renderProblem(local, ctx.id));
@@ -436,7 +447,7 @@ export class Runner {
     upstream?.done(true);
     const body = replaced ?? Buffer.alloc(0);
     delete headers['transfer-encoding'];
-    delete headers['content-encoding'];
+    if (rewritten) delete headers['content-encoding'];
     headers['content-length'] = String(body.length);
     this.writeHead(ctx, res, response.status, headers);
     if (ctx.method === 'HEAD') res.end();
