@@ -53,6 +53,7 @@ export default defineStage<SensitiveDataConfig>({
   build(config, build) {
     if (config === undefined) return undefined;
     const mode = config.mode ?? 'mask';
+    if (mode === 'report') build.warn('sensitiveData is in report mode: responses are sent unmasked');
     const detectors = config.detectors ?? DEFAULT_DETECTORS;
     const limit = config.maxBodyBytes ?? 1024 * 1024;
     const errorResponses = config.errorResponses ?? true;

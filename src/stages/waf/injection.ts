@@ -105,6 +105,8 @@ export default defineStage<InjectionConfig>({
   build(config, build) {
     if (config === undefined) return undefined;
     const plan = compileInjection(config, (message, pointer) => build.fail(message, pointer));
+    if (plan.mode === 'report')
+      build.warn('injection is in report mode: detected attacks are logged, not refused');
     const metrics = build.services.metrics;
     const detections = metrics.metric(
       'portcullis_injection_detections_total',
