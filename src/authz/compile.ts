@@ -29,7 +29,13 @@ export interface RoutePolicy {
   readonly scopes: ScopePolicy | undefined;
   readonly ownership: readonly OwnershipRule[];
   readonly policy:
-    { readonly client: PolicyClient; readonly selectors: readonly Selector[] | undefined } | undefined;
+    | {
+        readonly client: PolicyClient;
+        readonly selectors: readonly Selector[] | undefined;
+        /** Send the parsed JSON request body as `input.body`. */
+        readonly includeBody: boolean;
+      }
+    | undefined;
   readonly properties: readonly PropertyRule[];
   readonly conditions: Conditions | undefined;
   readonly enumeration:
@@ -191,6 +197,7 @@ export function compileRoutePolicy(config: AuthorizationConfig, env: CompileEnv)
     policy = {
       client: createPolicyClient(config.policy, env.services),
       selectors: config.policy.operations?.map((text, index) => parse(text, `/policy/operations/${index}`)),
+      includeBody: config.policy.includeBody === true,
     };
   }
 

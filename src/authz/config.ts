@@ -28,6 +28,8 @@ export interface PolicyConfig {
   readonly cacheSize?: number;
   /** Selectors of the operations that need the policy decision (default every operation). */
   readonly operations?: readonly string[];
+  /** Send the parsed JSON request body as `input.body` (default false). */
+  readonly includeBody?: boolean;
   /** Extra request headers (e.g. `authorization: Bearer ${secret:opa_token}`). */
   readonly headers?: Readonly<Record<string, string>>;
 }

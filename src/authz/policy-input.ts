@@ -6,6 +6,7 @@ export function policyInput(
   ctx: RequestContext,
   request: AuthzRequest,
   roles: readonly string[],
+  body?: unknown,
 ): Record<string, unknown> {
   const identity = ctx.identity;
   const query: Record<string, string[]> = {};
@@ -19,6 +20,7 @@ export function policyInput(
     params: ctx.params,
     query,
     clientIp: ctx.clientIp,
+    ...(body === undefined ? {} : { body }),
     identity:
       identity === undefined
         ? null

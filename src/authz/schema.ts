@@ -139,6 +139,10 @@ export const AUTHORIZATION_SCHEMA: JSONSchemaType = {
           items: selector,
           description: 'Operations that ask the policy. Default all.',
         },
+        includeBody: {
+          type: 'boolean',
+          description: 'Send the parsed JSON request body as input.body. Default false.',
+        },
         headers: {
           type: 'object',
           additionalProperties: { type: 'string' },

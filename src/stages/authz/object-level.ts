@@ -53,7 +53,12 @@ export default defineStage<undefined>({
       if (external === undefined) return;
       if (external.selectors !== undefined && !external.selectors.some((s) => s.matches(request, 'restrict')))
         return;
-      const outcome = await external.client.decide(policyInput(ctx, request, roles));
+      let body: unknown;
+      if (external.includeBody) {
+        const json = await readJsonBody(ctx, policy.jsonLimits);
+        body = json.kind === 'json' ? json.value : null;
+      }
+      const outcome = await external.client.decide(policyInput(ctx, request, roles, body));
       if (!outcome.allow) {
         deny(log, ctx, {
           check: 'policy',

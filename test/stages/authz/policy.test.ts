@@ -38,6 +38,14 @@ async function startPolicyServer(): Promise<PolicyServer> {
       if (path.endsWith('/error-true')) return send(500, '{"result": true}');
       if (path.endsWith('/huge')) return send(200, `{"result": true, "pad": "${'x'.repeat(200_000)}"}`);
       if (path.endsWith('/slow')) return; // never answers
+      if (path.endsWith('/body')) {
+        const identity = body.input.identity as { subject: string };
+        const payload = body.input.body as { ownerId?: unknown } | null;
+        return send(
+          200,
+          JSON.stringify({ result: payload !== null && payload.ownerId === identity.subject }),
+        );
+      }
       if (path.endsWith('/owner')) {
         const identity = body.input.identity as { subject: string };
         return send(
@@ -93,6 +101,11 @@ describe('external policy decisions (OPA data API shape) through the gateway', (
           name: 'slow',
           match: { pathPrefix: '/s' },
           authorization: { policy: { url: opa.url, timeoutMs: 100 } },
+        },
+        {
+          name: 'withbody',
+          match: { pathPrefix: '/b' },
+          authorization: { policy: { url: opa.url, timeoutMs: 10_000, includeBody: true } },
         },
         {
           name: 'nocache',
@@ -187,5 +200,19 @@ describe('external policy decisions (OPA data API shape) through the gateway', (
     assert.equal(opa.inputs.length, before);
     const last = opa.inputs.at(-1) as { params: Record<string, string> };
     assert.equal(last.params.docId, 'd-bob');
+  });
+
+  test('includeBody sends the parsed JSON body to the policy', async () => {
+    const post = (who: string, body: string, type = 'application/json') =>
+      h.call(who, '/b/body', { method: 'POST', body, headers: { 'content-type': type } });
+    assert.equal((await post('alice', JSON.stringify({ ownerId: 'alice' }))).status, 200);
+    assert.equal((await post('alice', JSON.stringify({ ownerId: 'bob' }))).status, 403);
+    assert.equal((await post('bob', JSON.stringify({ ownerId: 'alice' }))).status, 403);
+    assert.equal((await post('alice', 'ownerId=alice', 'application/x-www-form-urlencoded')).status, 403);
+    assert.equal(
+      (await post('alice', '{"ownerId":"bob","ownerId":"alice"}')).status,
+      400,
+      'duplicate keys never reach the policy',
+    );
   });
 });
