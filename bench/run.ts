@@ -37,6 +37,7 @@ const USAGE = `Usage: npm run bench -- [options]
     .map((r) => r.id)
     .join(', ')})
   --alt-main FILE    a second build's cli/main.js for the plain-alt row (A/B a change: --only plain,plain-alt)
+  --alt-of ROW       the row whose setup plain-alt measures (default plain)
   --no-build         use the existing dist/ (default: npm run build first)
   --keep             keep the temp directory (configs, logs)`;
 
@@ -56,6 +57,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
     'alt-main': { type: 'string' },
+    'alt-of': { type: 'string', default: 'plain' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -71,10 +73,23 @@ const durationSec = Number(values.duration);
 const connections = Number(values.connections);
 const only = values.only?.split(',');
 const skip = values.skip?.split(',') ?? [];
+const altOf = ROWS.find((r) => r.id === values['alt-of']);
+if (altOf === undefined || altOf.kind !== 'gateway')
+  throw new Error(`--alt-of: no gateway row "${values['alt-of']}"`);
 const rows = ROWS.filter(
   (r) =>
     (only === undefined ? values.all || !('extra' in r && r.extra === true) : only.includes(r.id)) &&
     !skip.includes(r.id),
+).map((r) =>
+  // plain-alt measures the --alt-of row's setup with the other build.
+  r.kind === 'gateway' && r.altMain === true && altOf.id !== 'plain'
+    ? {
+        ...r,
+        label: `${altOf.label}, the build given with --alt-main`,
+        compareTo: altOf.id,
+        setup: altOf.setup,
+      }
+    : r,
 );
 
 interface Target {
