@@ -33,6 +33,16 @@ describe('dlp.sensitive-data through the running gateway', () => {
         res.end(`card ${RECORD.card}\n`);
         return;
       }
+      if (req.url?.endsWith('/crash')) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('Error: connect failed with key AKIAIOSFODNN7EXAMPLE\n    at Object.<anonymous>');
+        return;
+      }
+      if (req.url?.endsWith('/big')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('x'.repeat(4096));
+        return;
+      }
       if (req.url?.endsWith('/image')) {
         res.writeHead(200, { 'content-type': 'image/png' });
         res.end(Buffer.from('4111111111111111'));
@@ -56,6 +66,7 @@ describe('dlp.sensitive-data through the running gateway', () => {
         route('block', { mode: 'block' }),
         route('report', { mode: 'report' }),
         route('cards', { detectors: ['card'] }),
+        route('small', { maxBodyBytes: 1024 }),
       ],
     });
   });
@@ -86,6 +97,18 @@ describe('dlp.sensitive-data through the running gateway', () => {
   test('mask: text bodies are masked; other media types pass untouched', async () => {
     assert.equal(await (await fetch(gw.url + '/mask/text')).text(), 'card **** **** **** 1111\n');
     assert.equal(await (await fetch(gw.url + '/mask/image')).text(), '4111111111111111');
+  });
+
+  test('upstream error responses are inspected too (stack traces leak keys)', async () => {
+    const res = await fetch(gw.url + '/mask/crash');
+    assert.equal(res.status, 500);
+    assert.equal((await res.text()).includes('AKIAIOSFODNN7EXAMPLE'), false);
+  });
+
+  test('a response larger than maxBodyBytes is refused, not passed uninspected', async () => {
+    const res = await fetch(gw.url + '/small/big');
+    assert.equal(res.status, 502);
+    assert.equal(((await res.json()) as { code: string }).code, 'upstream_bad_response');
   });
 
   test('detectors list: only cards are masked on that route', async () => {
