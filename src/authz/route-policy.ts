@@ -46,8 +46,10 @@ async function compileFor(build: BuildContext): Promise<RoutePolicy | undefined>
     basePath,
     jsonLimits: openapi?.limits,
     fail(message, pointer) {
-      // `build.fail` points below the calling stage's section; every stage reads the same one.
-      if (build.pointer === base) return build.fail(message, pointer);
+      // `build.fail` points below the calling stage's section (or the route, for stages without
+      // one); every authz stage compiles the same section, so rebase onto it to keep line numbers.
+      if (base.startsWith(build.pointer))
+        return build.fail(message, base.slice(build.pointer.length) + pointer);
       throw new ConfigError(build.file, [{ pointer: base + pointer, message }]);
     },
   });

@@ -61,6 +61,10 @@ describe('authorization configuration errors', () => {
 
   test('rules naming parameters the operation does not have', async () => {
     await rejects(
+      { authorization: rule('GET /a/{id}', 'path.nope') },
+      /portcullis\.yaml:\d+:\d+: \/routes\/0\/authorization\/ownership\/0\/param: /,
+    );
+    await rejects(
       { authorization: rule('GET /a/{id}', 'path.accountId') },
       /ownership\/0\/param: path parameter "accountId" is not in \/a\/\{id\}/,
     );
