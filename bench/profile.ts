@@ -1,6 +1,6 @@
 // Profiles one benchmark row's gateway under wrk load with `node --cpu-prof` and prints the
 // top self-time functions. Usage:
-//   node --import tsx bench/profile.ts [--row plain] [--duration 10] [--connections 50] [--boost 20] [--no-build]
+//   node --import tsx bench/profile.ts [--row plain] [--duration 10] [--connections 50] [--boost 20] [--alt-main FILE] [--no-build]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     top: { type: 'string', default: '25' },
     boost: { type: 'string', default: '0' },
+    'alt-main': { type: 'string' },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -31,7 +32,7 @@ setNiceness(-Number(values.boost));
 async function main(): Promise<void> {
   const row = ROWS.find((r) => r.id === values.row);
   if (row === undefined || row.kind !== 'gateway') throw new Error(`no gateway row "${values.row}"`);
-  const main = join(root, 'dist', 'cli', 'main.js');
+  const main = values['alt-main'] ?? join(root, 'dist', 'cli', 'main.js');
   if (!values['no-build']) await runCommand('npm', ['run', 'build'], { cwd: root, allowFailure: true });
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-profile-'));
   const env = { ...process.env, [KEK_ENV]: benchKek(), NODE_ENV: 'production' };
