@@ -2,10 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { stringify } from 'yaml';
 import { Gateway, type GatewayOptions } from '../../src/gateway.js';
-import { LOG_REDACT_PATHS } from '../../src/observe/redact.js';
+import { createLogger } from '../../src/observe/logger.js';
 
 export interface TestGateway {
   readonly gateway: Gateway;
@@ -67,14 +66,7 @@ export async function startGateway(
       callback();
     },
   });
-  const logger = pino(
-    {
-      level: options.logLevel ?? 'info',
-      redact: { paths: [...LOG_REDACT_PATHS], censor: '[REDACTED]' },
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    sink,
-  );
+  const logger = createLogger({ level: options.logLevel ?? 'info', stream: sink });
   const gateway = await Gateway.start(configFile, { watchConfig: false, ...options, logger });
   const urls = gateway.addresses().map((a) => a.url);
   return {

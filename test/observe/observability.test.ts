@@ -71,6 +71,16 @@ describe('access log, metrics, health', () => {
     }
   });
 
+  test('sensitive data in logged values is masked (cards, cloud keys)', async () => {
+    const res = await fetch(`${gw.url}/things/4111111111111111/AKIAIOSFODNN7EXAMPLE`);
+    await res.text();
+    await new Promise((r) => setTimeout(r, 50));
+    const text = gw.logText();
+    assert.ok(!text.includes('4111111111111111'), 'card number logged in clear');
+    assert.ok(!text.includes('AKIAIOSFODNN7EXAMPLE'), 'access key id logged in clear');
+    assert.match(text, /\*{12}1111/);
+  });
+
   test('errors are logged with their code and reason, never a stack in the response', async () => {
     const res = await fetch(`${gw.url}/nowhere`);
     const body = await res.text();
