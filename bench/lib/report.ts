@@ -93,7 +93,8 @@ export function renderTable(results: readonly RowResult[]): string {
       const value = s.rps / base.rps;
       const target =
         r.target === undefined ? '' : ` (≥ ${r.target}: ${value >= r.target ? 'met' : 'MISSED'})`;
-      baseline = `${fixed(value, 2)}× ${r.compareTo}${target}`;
+      const extraCpu = s.cpuUsPerRequest - base.cpuUsPerRequest;
+      baseline = `${fixed(value, 2)}× ${r.compareTo}${target}, CPU ${extraCpu >= 0 ? '+' : '−'}${fixed(Math.abs(extraCpu), 0)} µs`;
     } else if (r.compareTo !== undefined) {
       baseline = `${r.compareTo} not measured`;
     }

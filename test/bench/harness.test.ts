@@ -117,7 +117,7 @@ describe('bench harness', () => {
     assert.equal(summarise(results[1]!.samples).rps, 6000);
     assert.equal(Math.round(summarise(results[0]!.samples).cpuUsPerRequest), 5);
     const table = renderTable(results);
-    assert.match(table, /\| api key \| 5000 \|.*\| 0\.83× plain \(≥ 0\.9: MISSED\) \|/);
+    assert.match(table, /\| api key \| 5000 \|.*\| 0\.83× plain \(≥ 0\.9: MISSED\), CPU \+2 µs \|/);
     assert.match(table, /\| jwt \| – .*skipped: not there yet \|/);
     const targets = coreTargets(results).join('\n');
     assert.match(targets, /0\.60× nginx-1-worker \(target ≥ 0\.5: met\)/);
