@@ -26,7 +26,8 @@ for (const [name, account] of [
   ['alice', 'acc-alice'],
   ['bob', 'acc-bob'],
 ]) {
-  if (!list.some((c) => c.name === name)) cli('consumers', 'create', name, '--attr', `account_id=${account}`, '--json');
+  if (!list.some((c) => c.name === name))
+    cli('consumers', 'create', name, '--attr', `account_id=${account}`, '--json');
   if (!keys[name]) keys[name] = JSON.parse(cli('keys', 'create', name, '--json')).key;
 }
 writeFileSync(keysFile, JSON.stringify(keys, null, 2) + '\n', { mode: 0o600 });
