@@ -272,14 +272,25 @@ async function main(): Promise<void> {
         connections,
         durationSec: warmupSec,
         script: t.script,
-      });
+      }).catch((error: unknown) =>
+        t.result.notes.push(`warm-up failed: ${(error as Error).message.split('\n')[0]}`),
+      );
     }
     const loadBefore = loadavg()[0] as number;
     for (let round = 0; round < rounds; round++) {
       // Rotate the order each round so no row always runs right after the same neighbour.
       const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
       for (const t of order) {
-        const sample = await measure(t);
+        let sample: Sample;
+        try {
+          sample = await measure(t);
+        } catch (error) {
+          // A row whose server died must not take the other rows' numbers with it.
+          const reason = (error as Error).message.split('\n')[0] ?? String(error);
+          t.result.notes.push(`round ${round + 1} failed: ${reason}`);
+          console.log(`round ${round + 1}/${rounds} ${t.result.id}: failed: ${reason}`);
+          continue;
+        }
         t.result.samples.push(sample);
         console.log(
           `round ${round + 1}/${rounds} ${t.result.id.padEnd(18)} ${Math.round(sample.rps).toString().padStart(6)} req/s  p99 ${sample.p99Ms.toFixed(2)} ms  ${((sample.cpuSec * 1e6) / Math.max(1, sample.requests)).toFixed(0)} µs/req`,
@@ -291,13 +302,20 @@ async function main(): Promise<void> {
     // Round trips vs commands run inside scripts: a short extra run watched with MONITOR.
     for (const t of targets) {
       if (t.redis === undefined) continue;
-      const watched = await t.redis.monitor(() =>
-        runWrk({ url: t.url + t.load.path, threads: 1, connections, durationSec: 1, script: t.script }),
-      );
+      let watched;
+      try {
+        watched = await t.redis.monitor(() =>
+          runWrk({ url: t.url + t.load.path, threads: 1, connections, durationSec: 1, script: t.script }),
+        );
+      } catch (error) {
+        t.result.notes.push(`MONITOR sample failed: ${(error as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      const requests = watched.result.requests;
       const per = (calls: Record<string, number>) =>
         Object.entries(calls)
           .filter(([name]) => name !== 'info')
-          .map(([name, n]) => `${name} ${(n / Math.max(1, watched.result.requests)).toFixed(3)}`)
+          .map(([name, n]) => `${name} ${(n / Math.max(1, requests)).toFixed(3)}`)
           .join(', ') || 'none';
       t.result.notes.push(
         `MONITOR sample: round trips/request ${per(watched.topLevel)}; inside scripts ${per(watched.inScripts)}`,
