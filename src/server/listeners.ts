@@ -51,8 +51,10 @@ export const LIMIT_DEFAULTS = {
   maxConnectionsPerIp: 256,
   shutdownTimeoutMs: 15_000,
   http2MaxConcurrentStreams: 100,
-  /** Streams a client may cancel per second on one HTTP/2 session before it is cut (rapid reset). */
-  http2MaxResetsPerSecond: 200,
+  /** Streams a client may cancel at once on one HTTP/2 session before it is cut (rapid reset). */
+  http2ResetBurst: 200,
+  /** Cancelled streams per second a client may sustain on one HTTP/2 session. */
+  http2ResetsPerSecond: 50,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof LIMIT_DEFAULTS]: number };
@@ -214,8 +216,10 @@ export async function createListener(
       limitHttp2RequestTime(server, limits.requestTimeoutMs);
       server.on('session', (session) => {
         session.setTimeout(limits.keepAliveTimeoutMs * 12, () => session.close());
-        guardRapidReset(session, limits.http2MaxResetsPerSecond, (resets) =>
-          logger.warn({ listener: name, resets }, 'http2 rapid reset: session closed'),
+        guardRapidReset(
+          session,
+          { burst: limits.http2ResetBurst, perSecond: limits.http2ResetsPerSecond },
+          (resets) => logger.warn({ listener: name, resets }, 'http2 rapid reset: session closed'),
         );
       });
     } else {

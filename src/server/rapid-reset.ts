@@ -1,27 +1,34 @@
 import { constants, type ServerHttp2Session } from 'node:http2';
 
+export interface ResetBudget {
+  /** Streams a client may cancel at once. */
+  readonly burst: number;
+  /** Cancelled streams per second a client may sustain. */
+  readonly perSecond: number;
+}
+
 /**
  * HTTP/2 rapid-reset guard (CVE-2023-44487): a client that opens streams and cancels them at
  * once makes the server start work for each while never counting against the concurrent-stream
- * limit. Counts peer-aborted streams per session in one-second windows; past `maxPerSecond` the
- * session gets GOAWAY(ENHANCE_YOUR_CALM) and is destroyed.
+ * limit. Peer-cancelled streams draw from a token bucket per session (`burst`, refilled at
+ * `perSecond`); when it runs dry the session gets GOAWAY(ENHANCE_YOUR_CALM) and is destroyed.
  */
 export function guardRapidReset(
   session: ServerHttp2Session,
-  maxPerSecond: number,
+  budget: ResetBudget,
   onTrip: (resets: number) => void,
 ): void {
-  let windowStart = 0;
+  let tokens = budget.burst;
+  let last = Date.now();
   let resets = 0;
   session.on('stream', (stream) => {
     stream.once('aborted', () => {
       const now = Date.now();
-      if (now - windowStart >= 1000) {
-        windowStart = now;
-        resets = 0;
-      }
+      tokens = Math.min(budget.burst, tokens + ((now - last) / 1000) * budget.perSecond);
+      last = now;
       resets++;
-      if (resets === maxPerSecond + 1 && !session.destroyed) {
+      tokens -= 1;
+      if (tokens < 0 && !session.destroyed) {
         onTrip(resets);
         session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
         session.destroy();
