@@ -39,6 +39,20 @@ before(async () => {
         quota: { name: 'daily', limit: 2, period: 'day', per: 'plan', timeZone: 'Europe/Paris' },
       },
       {
+        name: 'exact',
+        match: { pathPrefix: '/exact' },
+        upstream: 'app',
+        public: true,
+        rateLimits: [{ name: 'hourly', rate: 37, per: '1h', key: ['route'] }],
+      },
+      {
+        name: 'throttled',
+        match: { pathPrefix: '/throttled' },
+        upstream: 'app',
+        public: true,
+        throttle: { rate: 1, per: '1h', burst: 0, key: ['ip'] },
+      },
+      {
         name: 'slow',
         match: { pathPrefix: '/slow' },
         upstream: 'app',
@@ -134,4 +148,22 @@ test('concurrency: a slot held by a client that aborts is released', async () =>
     }
     assert.equal(status, 503);
   }
+});
+
+test('memory limiter is exact in one process: 200 concurrent requests, exactly 37 admitted', async () => {
+  const statuses = await Promise.all(
+    Array.from({ length: 200 }, () =>
+      fetch(`${gw.url}/exact`).then(async (r) => (await r.arrayBuffer(), r.status)),
+    ),
+  );
+  assert.equal(statuses.filter((s) => s === 200).length, 37);
+  assert.equal(statuses.filter((s) => s === 429).length, 163);
+});
+
+test('throttle through the gateway: beyond the burst, 429 with Retry-After', async () => {
+  assert.equal((await fetch(`${gw.url}/throttled`)).status, 200);
+  const refused = await fetch(`${gw.url}/throttled`);
+  assert.equal(refused.status, 429);
+  assert.equal(refused.headers.get('retry-after'), '3600');
+  assert.equal(((await refused.json()) as { code: string }).code, 'rate_limited');
 });
