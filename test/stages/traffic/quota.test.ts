@@ -11,6 +11,7 @@ import type { AccessStage } from '../../../src/pipeline/stage.js';
 import type { Services } from '../../../src/pipeline/services.js';
 import type { RequestContext } from '../../../src/pipeline/context.js';
 import { quotaRegistry, quotaUsage, resetQuotas } from '../../../src/traffic/quota-registry.js';
+import { resolveQuotaSubject } from '../../../src/traffic/quota-admin.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
 import { fakeBuild, fakeContext, fakeServices } from '../../traffic/fakes.js';
 
@@ -181,4 +182,28 @@ describe('quota in Redis', () => {
     assert.equal(await outcome(s2, fakeContext({ identity: { consumerId: 'other' } })), 'store_unavailable');
     await second.close();
   });
+});
+
+test('the admin API and CLI find a consumer by name or id, with its plan and overrides', async () => {
+  const file = join(dir, 'lookup.db');
+  const services = gatewayServices(file);
+  const s = await build(services, { name: 'lookup', limit: 1, period: 'day', plans: { gold: 3 } });
+  const store = new SqliteStore(file);
+  try {
+    const acme = await store.createConsumer({ name: 'acme', attributes: { plan: 'gold' } });
+    await outcome(s, fakeContext({ identity: { consumerId: acme.id, attributes: acme.attributes } }));
+    for (const ref of ['acme', acme.id]) {
+      const who = await resolveQuotaSubject(() => store, ref, undefined);
+      assert.equal(who?.consumerId, acme.id);
+      const usage = await quotaUsage(quotaRegistry(services).values(), who ?? {});
+      assert.deepEqual(
+        usage.filter((u) => u.quota === 'lookup').map((u) => [u.used, u.limit]),
+        [[1, 3]],
+      );
+    }
+    assert.equal(await resolveQuotaSubject(() => store, 'nobody', undefined), undefined);
+  } finally {
+    await store.close();
+    await services.close();
+  }
 });
