@@ -94,6 +94,10 @@ export class RedisCounterStore implements CounterStore {
 
   async close(): Promise<void> {
     if (!this.ownsClient) return;
+    // a deliberate close is not an outage: drop the listeners that report one
+    this.client.removeAllListeners('close');
+    this.client.removeAllListeners('error');
+    this.client.on('error', () => undefined);
     try {
       await this.client.quit();
     } catch {

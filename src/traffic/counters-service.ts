@@ -83,11 +83,12 @@ function createCountersService(services: Services, config: CountersConfig): Coun
   }
   const client = createRedisClient(config);
   let down = false;
-  client.on('error', (error: Error) => {
-    if (!down)
-      services.logger.warn({ event: 'counter_store_error', cause: error.message }, 'redis connection error');
+  const lost = (cause: string): void => {
+    if (!down) services.logger.warn({ event: 'counter_store_error', cause }, 'redis connection lost');
     down = true;
-  });
+  };
+  client.on('error', (error: Error) => lost(error.message));
+  client.on('close', () => lost('connection closed'));
   client.on('ready', () => {
     if (down) services.logger.info({ event: 'counter_store_recovered' }, 'redis connection restored');
     down = false;

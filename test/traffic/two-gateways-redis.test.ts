@@ -28,7 +28,7 @@ before(async () => {
       stringify({
         version: 1,
         listeners: [{ host: '127.0.0.1', port }],
-        logging: { level: 'warn', accessLog: false },
+        logging: { level: 'info', accessLog: false },
         counters: {
           type: 'redis',
           url: redis.url,
@@ -163,4 +163,44 @@ test('both processes really shared the work, one Redis script call per decision'
   assert.ok(scripts >= 1500 + 900 + warm && scripts <= 1500 + 900 + warm + retried, `${scripts} scripts`);
   const clients = await redis.cli('client', 'list');
   assert.ok(clients.split('\n').filter((l) => l.includes('cmd=evalsha')).length >= 2);
+});
+
+test('Redis killed under two running gateways: fail-closed 503s, no crash, recovery after restart', async () => {
+  const seen = gateways.map((g) => g.logs.length);
+  await redis.kill();
+  for (const url of urls) {
+    let status = 0;
+    // each node notices the lost connection on its own; then it refuses (fail-closed)
+    while (status !== 503) {
+      const res = await fetch(`${url}/warm`, { dispatcher: agent });
+      status = res.status;
+      const body = await res.text();
+      if (status === 503) assert.match(body, /store_unavailable/);
+    }
+  }
+  assert.ok(
+    gateways.every((g) => g.child.exitCode === null),
+    'a gateway process died',
+  );
+  await redis.restart();
+  for (const url of urls) {
+    let status = 0;
+    while (status !== 200) {
+      const res = await fetch(`${url}/warm`, { dispatcher: agent });
+      status = res.status;
+      await res.arrayBuffer();
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  gateways.forEach((g, i) => {
+    const lines = g.logs.slice(seen[i]);
+    assert.ok(
+      lines.some((l) => l.event === 'counter_store_error'),
+      'no counter_store_error log line',
+    );
+    assert.ok(
+      lines.some((l) => l.event === 'counter_store_recovered'),
+      'no counter_store_recovered log line',
+    );
+  });
 });
