@@ -155,6 +155,16 @@ export const coreSchema: JSONSchemaType = {
         maxConnectionsPerIp: { type: 'integer', minimum: 1 },
         shutdownTimeoutMs: duration,
         http2MaxConcurrentStreams: { type: 'integer', minimum: 1 },
+        http2ResetBurst: {
+          type: 'integer',
+          minimum: 1,
+          description: 'HTTP/2 stream resets allowed at once per session before GOAWAY (rapid reset)',
+        },
+        http2ResetsPerSecond: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Sustained HTTP/2 resets per second per session',
+        },
       },
     },
     upstreams: {

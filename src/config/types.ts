@@ -72,6 +72,9 @@ export interface ServerLimitsConfig {
   readonly maxConnections?: number;
   readonly maxConnectionsPerIp?: number;
   readonly shutdownTimeoutMs?: number;
+  readonly http2MaxConcurrentStreams?: number;
+  readonly http2ResetBurst?: number;
+  readonly http2ResetsPerSecond?: number;
 }
 
 export interface UpstreamTargetConfig {
