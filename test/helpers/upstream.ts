@@ -17,11 +17,7 @@ export interface TestUpstream {
   close(): Promise<void>;
 }
 
-export type UpstreamHandler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  body: Buffer,
-) => void | Promise<void>;
+export type UpstreamHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => unknown;
 
 /**
  * A real HTTP upstream on 127.0.0.1, port 0. By default it echoes the request as JSON:
