@@ -45,7 +45,8 @@ const WORD_OPERATORS = new Set([
   'match',
   'escape',
 ]);
-const STATEMENTS = new Set([
+/** Words that start an SQL statement (shared with the SQLi detector). */
+export const SQL_STATEMENTS: ReadonlySet<string> = new Set([
   'select',
   'insert',
   'update',
@@ -270,7 +271,7 @@ export function tokenizeSql(input: string, quote: '' | "'" | '"', max = 4096): S
 function classifyWord(word: string, paren: boolean): SqlTokenType {
   if (LOGIC.has(word)) return '&';
   if (word === 'union' || word === 'intersect' || word === 'except') return 'U';
-  if (STATEMENTS.has(word)) return paren && word !== 'select' ? 'f' : 'E';
+  if (SQL_STATEMENTS.has(word)) return paren && word !== 'select' ? 'f' : 'E';
   if (WORD_OPERATORS.has(word)) return 'o';
   if (BOOLEANS.has(word)) return 'b';
   if (KEYWORDS.has(word))

@@ -1,5 +1,5 @@
 import type { Paranoia, RuleHit } from './classes.js';
-import { tokenizeSql, type SqlToken } from './sql-tokens.js';
+import { SQL_STATEMENTS, tokenizeSql, type SqlToken } from './sql-tokens.js';
 
 /**
  * SQL injection by token structure (after libinjection's idea, CRS 942100). The input is read in
@@ -453,32 +453,6 @@ function isWordCode(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
 }
 
-const STATEMENT_WORDS = new Set([
-  'select',
-  'insert',
-  'update',
-  'delete',
-  'drop',
-  'create',
-  'alter',
-  'exec',
-  'execute',
-  'declare',
-  'truncate',
-  'shutdown',
-  'grant',
-  'revoke',
-  'replace',
-  'merge',
-  'call',
-  'waitfor',
-  'load',
-  'handler',
-  'rename',
-  'attach',
-  'pragma',
-]);
-
 function statementFollows(lower: string, from: number): boolean {
   let i = from;
   while (
@@ -491,7 +465,7 @@ function statementFollows(lower: string, from: number): boolean {
   if (c === 45 || c === 35 || c === 47 || c === 40) return true; // -- # /* (
   let j = i;
   while (j < lower.length && j - i < 10 && lower.charCodeAt(j) >= 97 && lower.charCodeAt(j) <= 122) j++;
-  return STATEMENT_WORDS.has(lower.slice(i, j));
+  return SQL_STATEMENTS.has(lower.slice(i, j));
 }
 
 /**
