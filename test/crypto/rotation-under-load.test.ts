@@ -88,6 +88,10 @@ test('KEK and signing-key rotation while the gateway issues tokens: no request f
         else tokens.push(body.access_token);
       }
     });
+    // tokens signed with the old key must exist before the rotation (the first requests are slow)
+    for (let i = 0; i < 1500 && tokens.length < 10 && failures.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const signing = new SigningKeys(keyring, operator, { alg: 'ES256' });
     const result = await rotateKek(keyring, operator, { batchSize: 5 });
     const rotatedKey = await signing.rotate(600_000);
