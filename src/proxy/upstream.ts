@@ -1,9 +1,11 @@
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
+import { UpstreamAbort } from './abort.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { RetryBudget } from './retry-budget.js';
 import { Target } from './target.js';
@@ -14,8 +16,8 @@ export interface UpstreamRequest {
   readonly headers: Record<string, string | string[]>;
   /** A stream (not retryable), a buffer, or nothing. */
   readonly body: Readable | Buffer | undefined;
-  /** Aborts the upstream call when the client goes away. */
-  readonly signal?: AbortSignal;
+  /** Aborts the upstream call when the client goes away (the total timeout uses it too). */
+  readonly signal?: UpstreamAbort;
 }
 
 export interface UpstreamResponse {
@@ -155,19 +157,31 @@ export class Upstream {
     this.budget.onRequest();
     const replayable = !(request.body !== undefined && !Buffer.isBuffer(request.body));
     const canRetry = replayable && IDEMPOTENT.has(request.method) && this.attempts > 0;
-    const signal =
-      this.totalMs > 0 ? combineSignals(request.signal, AbortSignal.timeout(this.totalMs)) : request.signal;
+    let signal = request.signal;
+    let totalTimer: NodeJS.Timeout | undefined;
+    if (this.totalMs > 0) {
+      const abort = (signal ??= new UpstreamAbort());
+      totalTimer = setTimeout(() => abort.abort('timeout'), this.totalMs);
+      // The body may still stream after headers: the total timeout covers the whole exchange.
+      const clear = () => clearTimeout(totalTimer);
+      abort.once('abort', clear);
+      abort.once('done', clear);
+    }
     let previous: Target | undefined;
     for (let attempt = 0; ; attempt++) {
       const now = Date.now();
-      if (this.breaker && !this.breaker.allow(now))
+      if (this.breaker && !this.breaker.allow(now)) {
+        clearTimeout(totalTimer);
         throw new GatewayError('circuit_open', { headers: { 'retry-after': '5' }, reason: 'circuit_open' });
+      }
       const target = this.pick(now, previous);
-      if (!target)
+      if (!target) {
+        clearTimeout(totalTimer);
         throw new GatewayError('no_healthy_upstream', {
           headers: { 'retry-after': '5' },
           reason: 'no_healthy_target',
         });
+      }
       previous = target;
       target.inFlight++;
       let released = false;
@@ -183,7 +197,7 @@ export class Upstream {
           path: request.path,
           headers: request.headers,
           body: request.body ?? null,
-          ...(signal ? { signal } : {}),
+          ...(signal ? { signal: signal as unknown as EventEmitter } : {}),
         };
         const res = await target.pool.request(options);
         const retryable = canRetry && attempt < this.attempts && this.retryStatus.has(res.statusCode);
@@ -197,7 +211,10 @@ export class Upstream {
           headers: res.headers,
           body: res.body,
           target: target.origin,
-          done: (ok: boolean) => release(ok && res.statusCode < 500),
+          done: (ok: boolean) => {
+            signal?.emit('done');
+            release(ok && res.statusCode < 500);
+          },
         };
       } catch (error) {
         release(false);
@@ -209,6 +226,7 @@ export class Upstream {
           this.budget.tryRetry()
         )
           continue;
+        clearTimeout(totalTimer);
         throw mapped;
       }
     }
@@ -239,18 +257,14 @@ export class Upstream {
   }
 }
 
-function combineSignals(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
-  return a ? AbortSignal.any([a, b]) : b;
-}
-
 /** Maps an undici failure to a catalogued error: unreachable → 502, timeout → 504. */
-export function mapUpstreamError(error: unknown, signal: AbortSignal | undefined): GatewayError {
+export function mapUpstreamError(error: unknown, signal: UpstreamAbort | undefined): GatewayError {
   if (error instanceof GatewayError) return error;
   if (
     error instanceof undiciErrors.HeadersTimeoutError ||
     error instanceof undiciErrors.ConnectTimeoutError ||
     error instanceof undiciErrors.BodyTimeoutError ||
-    (signal?.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError')
+    signal?.reason === 'timeout'
   ) {
     return new GatewayError('upstream_timeout', { reason: (error as Error).name, cause: error });
   }
