@@ -117,7 +117,10 @@ describe('portcullis start', () => {
         await new Promise((r) => setTimeout(r, 200));
       assert.match(gw.output(), /2 workers ready/);
       for (let i = 0; i < 20; i++) await (await fetch(url, { headers: { connection: 'close' } })).text();
-      const pids = new Set(gw.logs.filter((l) => l.type === 'access').map((l) => l.pid));
+      // access lines are flushed in batches at least once a second
+      const accessPids = () => new Set(gw.logs.filter((l) => l.type === 'access').map((l) => l.pid));
+      for (let i = 0; i < 50 && accessPids().size < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      const pids = accessPids();
       assert.equal(pids.size, 2, 'both workers answered');
 
       gw.child.kill('SIGHUP');

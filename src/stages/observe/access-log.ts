@@ -1,3 +1,4 @@
+import { accessLogger } from '../../observe/logger.js';
 import { defineStage } from '../../pipeline/stage.js';
 import { ORDER } from '../../pipeline/order.js';
 
@@ -14,7 +15,7 @@ export default defineStage({
   build(_config, build) {
     const logging = build.config.logging;
     if (logging?.accessLog === false) return undefined;
-    const logger = build.services.logger.child({ type: 'access' });
+    const logger = accessLogger(build.services.logger);
     const routeName = build.route.name;
     return {
       name: 'observe.access-log',
