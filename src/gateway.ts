@@ -207,6 +207,7 @@ export class Gateway {
           { generation: table.generation, ms: Date.now() - started },
           'configuration reloaded',
         );
+        this.services.logger.flush();
         // Requests in flight keep their references to the old routes and pools; close later.
         setTimeout(() => void old.close(), 30_000).unref();
       } catch (error) {
@@ -217,6 +218,7 @@ export class Gateway {
           },
           'configuration reload rejected; the previous configuration keeps serving',
         );
+        this.services.logger.flush();
         throw error;
       }
     });

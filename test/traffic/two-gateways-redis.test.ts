@@ -192,6 +192,10 @@ test('Redis killed under two running gateways: fail-closed 503s, no crash, recov
       if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+  // log lines are flushed in batches at least once a second
+  const logged = () =>
+    gateways.every((g, i) => g.logs.slice(seen[i]).some((l) => l.event === 'counter_store_error'));
+  for (let i = 0; i < 50 && !logged(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   gateways.forEach((g, i) => {
     const lines = g.logs.slice(seen[i]);
     assert.ok(

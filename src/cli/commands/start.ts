@@ -69,6 +69,8 @@ async function runGateway(file: string, io: CliIo, isWorker: boolean): Promise<n
     const admin = gateway.adminUrl();
     if (admin) logger.info({ url: admin }, 'admin listening');
   }
+  // Log lines are batched; show start-up at once.
+  logger.flush();
   const reload = () => void gateway.reload().catch(() => undefined);
   process.on('SIGHUP', reload);
   process.on('message', (message: unknown) => {
