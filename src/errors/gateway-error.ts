@@ -28,7 +28,11 @@ export class GatewayError extends Error {
   readonly reason: string | undefined;
 
   constructor(code: ErrorCode, options: GatewayErrorOptions = {}) {
+    // An expected refusal needs no stack: capturing one cost more than the rest of a rejection.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(options.reason ?? code, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = limit;
     this.name = 'GatewayError';
     this.code = code;
     this.status = options.status ?? ERROR_CATALOGUE[code].status;

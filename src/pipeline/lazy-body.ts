@@ -62,7 +62,11 @@ export class LazyRequestBody implements RequestBody {
   readonly present: boolean;
   readonly declaredLength: number | undefined;
   readonly mediaType: string | undefined;
-  readonly parsed = new Map<string, unknown>();
+  private parsedValues: Map<string, unknown> | undefined;
+  /** Created on first use: most requests never parse their body. */
+  get parsed(): Map<string, unknown> {
+    return (this.parsedValues ??= new Map());
+  }
   private buffer: Buffer | undefined;
   private pending: Promise<Buffer> | undefined;
 

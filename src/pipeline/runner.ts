@@ -46,15 +46,27 @@ class Context implements RequestContext {
   identity: Identity | undefined = undefined;
   operation: RequestContext['operation'] = undefined;
   readonly upstreamHeaders: Record<string, string> = {};
-  readonly dropHeaders = new Set<string>();
+  private drop: Set<string> | undefined;
+  get dropHeaders(): Set<string> {
+    return (this.drop ??= new Set());
+  }
+  /** The headers to drop, without allocating a set when no stage asked for one. */
+  get droppedHeaders(): ReadonlySet<string> {
+    return this.drop ?? EMPTY_DROP;
+  }
   readonly responseHeaders: Record<string, string> = {};
-  readonly state = new Map<string, unknown>();
+  private scratch: Map<string, unknown> | undefined;
+  get state(): Map<string, unknown> {
+    return (this.scratch ??= new Map());
+  }
   readonly logFields: Record<string, unknown> = {};
   upstreamStartNs = 0n;
   upstreamEndNs = 0n;
   upstreamTarget: string | undefined;
   errorCode: string | undefined;
   bytesOut = 0;
+  /** The socket peer address (normalised), before trusted-proxy rules. */
+  peer = '';
   /** Set while an upstream call is in flight; fired when the client goes away. */
   upstreamAbort: UpstreamAbort | undefined;
 
@@ -183,6 +195,7 @@ export class Runner {
         route,
         body,
       );
+      ctx.peer = peer;
       if (lookup.kind === 'method_not_allowed') {
         throw new GatewayError('method_not_allowed', { headers: { allow: lookup.allow.join(', ') } });
       }
@@ -265,7 +278,7 @@ export class Runner {
       return;
     }
     const req = ctx.req;
-    const headers = endToEndRequestHeaders(req.headers, ctx.dropHeaders.size ? ctx.dropHeaders : EMPTY_DROP);
+    const headers = endToEndRequestHeaders(req.headers, ctx.droppedHeaders);
     const hostHeader = ctx.route.hostHeader;
     headers.host =
       hostHeader === 'preserve'
@@ -306,7 +319,7 @@ export class Runner {
       this.stream(ctx, res, upstreamResponse);
       return;
     }
-    await this.runResponseStages(ctx, res, upstreamResponse);
+    this.runResponseStages(ctx, res, upstreamResponse);
   }
 
   private addForwarding(ctx: Context, headers: Record<string, string | string[]>): void {
@@ -321,7 +334,7 @@ export class Runner {
       const trace = randomUUID().replaceAll('-', '');
       headers.traceparent = `00-${trace}-${randomUUID().slice(0, 8)}${trace.slice(0, 8)}-01`;
     }
-    const peer = normalizeAddress(ctx.req.socket.remoteAddress);
+    const peer = ctx.peer;
     const trusted = this.options.trustedProxies.trusts(peer);
     if (!trusted) {
       delete headers['x-forwarded-for'];
@@ -373,12 +386,13 @@ export class Runner {
     pipeBody(upstream, res);
   }
 
-  private async runResponseStages(
+  /** Runs response stages, synchronously while they stay synchronous (like the access phase). */
+  private runResponseStages(
     ctx: Context,
     res: Res,
     upstream: UpstreamResponse | undefined,
     local?: GatewayError,
-  ): Promise<void> {
+  ): void {
     const rendered = local ? renderProblem(local, ctx.id) : undefined;
     const headers: Record<string, string | string[]> = rendered
       ? { ...rendered.headers }
@@ -417,12 +431,7 @@ export class Runner {
         rewritten = true;
       },
     };
-    try {
-      for (const stage of ctx.route.response) {
-        const result = stage.run(ctx, response);
-        if (result !== undefined) await result;
-      }
-    } catch (error) {
+    const onError = (error: unknown): void => {
       if (upstream) {
         discard(upstream.body);
         // A stage refusing a complete answer is not an upstream failure (5xx count by status).
@@ -433,22 +442,41 @@ export class Runner {
         return;
       }
       this.fail(ctx, res, error, undefined, true);
-      return;
-    }
-    if (replaced === undefined && upstream) {
-      // Nobody read the body: stream it.
+    };
+    const finish = (): void => {
+      if (replaced === undefined && upstream) {
+        // Nobody read the body: stream it.
+        this.writeHead(ctx, res, response.status, headers);
+        pipeBody(upstream, res);
+        return;
+      }
+      upstream?.done(true);
+      const body = replaced ?? Buffer.alloc(0);
+      delete headers['transfer-encoding'];
+      if (rewritten) delete headers['content-encoding'];
+      headers['content-length'] = String(body.length);
       this.writeHead(ctx, res, response.status, headers);
-      pipeBody(upstream, res);
-      return;
-    }
-    upstream?.done(true);
-    const body = replaced ?? Buffer.alloc(0);
-    delete headers['transfer-encoding'];
-    if (rewritten) delete headers['content-encoding'];
-    headers['content-length'] = String(body.length);
-    this.writeHead(ctx, res, response.status, headers);
-    if (ctx.method === 'HEAD') res.end();
-    else res.end(body);
+      if (ctx.method === 'HEAD') res.end();
+      else res.end(body);
+    };
+    const stages = ctx.route.response;
+    const step = (from: number): void => {
+      for (let i = from; i < stages.length; i++) {
+        let result: void | Promise<void>;
+        try {
+          result = stages[i]!.run(ctx, response);
+        } catch (error) {
+          onError(error);
+          return;
+        }
+        if (result !== undefined) {
+          result.then(() => step(i + 1), onError);
+          return;
+        }
+      }
+      finish();
+    };
+    step(0);
   }
 
   private reply(ctx: Context, res: Res, reply: LocalReply): void {
@@ -483,7 +511,7 @@ export class Runner {
       return;
     }
     if (!fromResponsePhase && ctx.route.response.length > 0) {
-      void this.runResponseStages(ctx, res, undefined, gatewayError);
+      this.runResponseStages(ctx, res, undefined, gatewayError);
       return;
     }
     this.sendLocal(ctx, res, renderProblem(gatewayError, ctx.id));
