@@ -1,9 +1,7 @@
 import type { GatewayConfig } from '../config/types.js';
 import { sharedService, type Services } from '../pipeline/services.js';
 import type { CredentialStore, StoreConfig } from '../store/types.js';
-import { openStore, storeConfigSchema } from '../store/index.js';
-import { secretsConfigSchema } from '../crypto/config.js';
-import { extraGlobalSections } from '../config/schema.js';
+import { openStore } from '../store/index.js';
 import { openCredentialHasher, type CredentialHasher } from './credential-hasher.js';
 
 export interface CredentialServices {
@@ -12,11 +10,6 @@ export interface CredentialServices {
   /** Runs `fn` at shutdown before the store closes (final flushes). */
   beforeClose(fn: () => Promise<void> | void): void;
 }
-
-// The credential store and keyring are configured by these top-level sections; publish their
-// schemas if their owners have not already.
-if (!extraGlobalSections.has('store')) extraGlobalSections.set('store', storeConfigSchema);
-if (!extraGlobalSections.has('secrets')) extraGlobalSections.set('secrets', secretsConfigSchema);
 
 /** Shared-services key: tests and embedders may put a ready `Promise<CredentialServices>` here. */
 export const CREDENTIAL_SERVICES_KEY = 'authn.credentials';

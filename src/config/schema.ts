@@ -3,9 +3,6 @@ import type { StageDefinition } from '../pipeline/stage.js';
 import { coreSchema } from './core-schema.js';
 import { SERVICE_SECTIONS } from './sections.js';
 
-/** Extra top-level sections owned by modules that are not stages (store, secrets, ...). */
-export const extraGlobalSections = new Map<string, JSONSchemaType>();
-
 /**
  * The full config schema: the core schema plus every stage's route and global sections.
  * Unknown keys anywhere are errors.
@@ -18,7 +15,6 @@ export function buildConfigSchema(stages: readonly StageDefinition[]): JSONSchem
   };
   const routeProps = schema.properties.routes.items.properties;
   for (const [key, section] of SERVICE_SECTIONS) schema.properties[key] = section;
-  for (const [key, section] of extraGlobalSections) schema.properties[key] = section;
   for (const stage of stages) {
     if (stage.routeKey !== undefined && stage.routeSchema !== undefined) {
       if (routeProps[stage.routeKey] !== undefined && routeProps[stage.routeKey] !== stage.routeSchema) {
