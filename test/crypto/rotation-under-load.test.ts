@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { hashCredential } from '../../src/crypto/hash.js';
 import { openKeyring } from '../../src/crypto/keyring.js';
 import { rotateKek } from '../../src/crypto/rotate.js';
@@ -96,8 +96,15 @@ test('KEK and signing-key rotation while the gateway issues tokens: no request f
     const result = await rotateKek(keyring, operator, { batchSize: 5 });
     const rotatedKey = await signing.rotate(600_000);
     // let the gateway notice the new signing key and issue more tokens with it
+    // (the change feed reaches the gateway asynchronously: wait for a token with the new kid)
     const before = tokens.length;
-    for (let i = 0; i < 1500 && tokens.length < before + 30 && failures.length === 0; i++) {
+    const newKeyUsed = () =>
+      tokens.slice(before).some((t) => decodeProtectedHeader(t).kid === rotatedKey.kid);
+    for (
+      let i = 0;
+      i < 1500 && (tokens.length < before + 30 || !newKeyUsed()) && failures.length === 0;
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     done = true;
