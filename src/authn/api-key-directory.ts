@@ -10,6 +10,11 @@ export interface ApiKeyEntry {
   /** Undefined when the key has no source restriction. */
   readonly sources: SourceAllowList | undefined;
   readonly identity: Identity;
+  /**
+   * Earliest of revocation, expiry and rotation end (ms since epoch), `Infinity` when none: one
+   * comparison per request tells whether any of them needs looking at.
+   */
+  readonly deadline: number;
 }
 
 const MISSING = Symbol('missing');
@@ -56,6 +61,15 @@ export class ApiKeyDirectory {
       this.pending.set(lookupId, pending);
     }
     return pending;
+  }
+
+  /**
+   * The cached entry for `lookupId`, or undefined: never a store trip, so it may be given ids
+   * taken from unchecked input (the fast path of already-verified keys).
+   */
+  cached(lookupId: string): ApiKeyEntry | undefined {
+    const cached = this.cache.get(lookupId);
+    return cached === MISSING ? undefined : cached;
   }
 
   private async load(lookupId: string): Promise<ApiKeyEntry | undefined> {
@@ -118,5 +132,7 @@ export function compileEntry(record: ApiKeyRecord, consumer: Consumer | null): A
     attributes: Object.freeze({ ...(consumer?.attributes ?? {}) }),
     ...(expiries.length > 0 ? { expiresAt: Math.min(...expiries) } : {}),
   });
-  return { record, consumer, sources, identity };
+  const limits = [record.revokedAt, ...expiries].filter((value): value is number => value !== null);
+  const deadline = limits.length > 0 ? Math.min(...limits) : Number.POSITIVE_INFINITY;
+  return { record, consumer, sources, identity, deadline };
 }

@@ -44,9 +44,13 @@ function setup(
   ]);
   const touched: string[] = [];
   let now = 1_000_000;
+  let hashes = 0;
   const deps: ApiKeyDeps = {
-    directory: { get: (id) => entries.get(id) },
-    hash: (value) => hashApiKey(value),
+    directory: { get: (id) => entries.get(id), cached: (id) => entries.get(id) },
+    hash: (value) => {
+      hashes++;
+      return hashApiKey(value);
+    },
     touch: (id) => touched.push(id),
     now: () => now,
   };
@@ -55,7 +59,16 @@ function setup(
     { header: 'x-api-key', queryParam: 'api_key' },
     { inQuery: options.inQuery ?? false },
   );
-  return { key, lookupId, authenticator, touched, setNow: (value: number) => (now = value) };
+  return {
+    key,
+    lookupId,
+    record,
+    entries,
+    authenticator,
+    touched,
+    setNow: (value: number) => (now = value),
+    hashCount: () => hashes,
+  };
 }
 
 function reasonOf(fn: () => unknown): string {
@@ -234,7 +247,7 @@ describe('API key authenticator', () => {
   test('store unreachable: fails closed with store_unavailable (503), never accepts', async () => {
     const authenticator = createApiKeyAuthenticator(
       {
-        directory: { get: () => Promise.reject(new Error('connection refused')) },
+        directory: { get: () => Promise.reject(new Error('connection refused')), cached: () => undefined },
         hash: hashApiKey,
         touch: () => {},
       },
@@ -247,5 +260,130 @@ describe('API key authenticator', () => {
       (error: unknown) =>
         error instanceof GatewayError && error.code === 'store_unavailable' && error.status === 503,
     );
+  });
+});
+
+describe('API key authenticator: verified-key fast path', () => {
+  const use = (authenticator: ReturnType<typeof setup>['authenticator'], key: string, clientIp?: string) =>
+    authenticator.authenticate(
+      fakeContext({ headers: { 'x-api-key': key }, ...(clientIp === undefined ? {} : { clientIp }) }),
+    );
+
+  test('a key already verified against the cached entry is accepted without another HMAC', () => {
+    const { key, lookupId, authenticator, touched, hashCount } = setup();
+    const first = use(authenticator, key);
+    assert.equal(hashCount(), 1);
+    for (let i = 0; i < 5; i++) assert.equal(use(authenticator, key), first, 'the same frozen identity');
+    assert.equal(hashCount(), 1);
+    assert.deepEqual(touched, Array(6).fill(lookupId), 'every use is still recorded');
+  });
+
+  test('a wrong secret of the same length and look-up id is refused after the right key was seen', () => {
+    const { key, lookupId, authenticator, hashCount } = setup();
+    assert.ok(use(authenticator, key));
+    const forged = generateApiKey('pcs', lookupId).key;
+    assert.equal(forged.length, key.length);
+    assert.equal(
+      reasonOf(() => use(authenticator, forged)),
+      'api_key_wrong_secret',
+    );
+    assert.equal(hashCount(), 2, 'the forged key went through the HMAC');
+    // One character changed anywhere (secret or checksum): never the fast path, never accepted.
+    for (const at of [key.length - 1, key.length - 10, key.length - 30, 5]) {
+      const changed = key.slice(0, at) + (key[at] === 'A' ? 'B' : 'A') + key.slice(at + 1);
+      assert.notEqual(
+        reasonOf(() => use(authenticator, changed)),
+        undefined,
+      );
+    }
+    assert.ok(use(authenticator, key), 'the right key still works');
+  });
+
+  test('prefix and suffix tricks around a verified key are refused', () => {
+    const { key, authenticator } = setup();
+    assert.ok(use(authenticator, key));
+    const tail = key.slice(key.indexOf('_'));
+    for (const trick of [
+      `x${key}`,
+      `${key}x`,
+      `${key} `,
+      ` ${key}`,
+      `pcsx${tail}`,
+      `zz${tail}`,
+      tail,
+      key.slice(1),
+      key.slice(0, -1),
+      `${key}${key}`,
+      key.toUpperCase(),
+    ]) {
+      const reason = reasonOf(() => use(authenticator, trick));
+      assert.ok(reason === 'api_key_malformed' || reason === 'api_key_bad_checksum', `${trick}: ${reason}`);
+    }
+  });
+
+  test('a key revoked in the store is refused as soon as the directory drops the entry', () => {
+    const { key, lookupId, record, entries, authenticator } = setup();
+    assert.ok(use(authenticator, key));
+    // What the directory does on the change feed's event: the next look-up brings the new record.
+    entries.set(lookupId, compileEntry({ ...record, revokedAt: 999_999 }, consumer));
+    assert.equal(
+      reasonOf(() => use(authenticator, key)),
+      'api_key_revoked',
+    );
+  });
+
+  test('revocation, expiry and rotation times are checked on every use, remembered or not', () => {
+    const expiring = setup({ expiresAt: 1_000_100 });
+    assert.ok(use(expiring.authenticator, expiring.key));
+    expiring.setNow(1_000_100);
+    assert.equal(
+      reasonOf(() => use(expiring.authenticator, expiring.key)),
+      'api_key_expired',
+    );
+
+    const revoking = setup({ revokedAt: 1_000_100 });
+    assert.ok(use(revoking.authenticator, revoking.key));
+    revoking.setNow(1_000_200);
+    assert.equal(
+      reasonOf(() => use(revoking.authenticator, revoking.key)),
+      'api_key_revoked',
+    );
+
+    const rotating = setup({ notAfter: 1_000_100, expiresAt: 2_000_000 });
+    assert.ok(use(rotating.authenticator, rotating.key));
+    rotating.setNow(1_000_100);
+    assert.equal(
+      reasonOf(() => use(rotating.authenticator, rotating.key)),
+      'api_key_rotated_out',
+    );
+  });
+
+  test('a disabled consumer and the source restriction apply to a remembered key', () => {
+    const { key, lookupId, record, entries, authenticator } = setup({ allowedCidrs: ['10.0.0.0/8'] });
+    assert.ok(use(authenticator, key, '10.0.0.1'));
+    assert.equal(
+      reasonOf(() => use(authenticator, key, '192.0.2.1')),
+      'api_key_source_refused',
+    );
+    entries.set(lookupId, compileEntry(record, { ...consumer, disabled: true }));
+    assert.equal(
+      reasonOf(() => use(authenticator, key, '10.0.0.1')),
+      'api_key_consumer_disabled',
+    );
+  });
+
+  test('a key is remembered only once its HMAC matched', () => {
+    const { key, lookupId, authenticator, hashCount } = setup();
+    const forged = generateApiKey('pcs', lookupId).key;
+    assert.equal(
+      reasonOf(() => use(authenticator, forged)),
+      'api_key_wrong_secret',
+    );
+    assert.equal(
+      reasonOf(() => use(authenticator, forged)),
+      'api_key_wrong_secret',
+    );
+    assert.equal(hashCount(), 2, 'a refused key is never remembered');
+    assert.ok(use(authenticator, key));
   });
 });

@@ -2,11 +2,15 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { ApiKeyDirectory } from '../../src/authn/api-key-directory.js';
 import { generateApiKey } from '../../src/authn/api-key-format.js';
+import { createApiKeyAuthenticator } from '../../src/authn/api-key-authenticator.js';
+import { AuthenticationFailure } from '../../src/authn/authenticator.js';
+import { fakeContext } from './request-context.js';
 
 async function waitFor(check: () => boolean, timeoutMs: number): Promise<number> {
   const start = Date.now();
@@ -105,6 +109,45 @@ describe('API key directory (cache in front of the store)', async () => {
     try {
       for (let i = 0; i < 10; i++) await directory.get(generateApiKey('pcs').lookupId);
       assert.equal(directory.size, 3);
+    } finally {
+      directory.close();
+    }
+  });
+
+  test('a key the authenticator remembers is refused within 1 s of a revocation elsewhere', async () => {
+    const pepper = randomBytes(32);
+    const hash = (key: string) => createHmac('sha256', pepper).update(key).digest();
+    const directory = new ApiKeyDirectory(nodeB, { max: 100 });
+    const authenticator = createApiKeyAuthenticator(
+      { directory, hash, touch: () => {} },
+      { header: 'x-api-key', queryParam: 'api_key' },
+      { inQuery: false },
+    );
+    /** Undefined when accepted, else the refusal reason (awaiting a store trip when there is one). */
+    const outcome = async (key: string): Promise<string | undefined> => {
+      try {
+        const identity = await authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key } }));
+        assert.ok(identity !== undefined);
+        return undefined;
+      } catch (error) {
+        assert.ok(error instanceof AuthenticationFailure);
+        return error.reason;
+      }
+    };
+    try {
+      const { key, lookupId } = generateApiKey('pcs');
+      await nodeA.createApiKey({ lookupId, consumerId: consumer.id, keyHash: hash(key) });
+      assert.equal(await outcome(key), undefined, 'first use: store trip and HMAC');
+      const sync = authenticator.authenticate(fakeContext({ headers: { 'x-api-key': key } }));
+      assert.ok(sync !== undefined && !(sync instanceof Promise), 'then served from memory');
+      await nodeA.updateApiKey(lookupId, { revokedAt: Date.now() });
+      const start = Date.now();
+      let reason: string | undefined;
+      while ((reason = await outcome(key)) === undefined) {
+        assert.ok(Date.now() - start <= 1000, 'still accepted 1 s after the revocation');
+        await sleep(10);
+      }
+      assert.equal(reason, 'api_key_revoked');
     } finally {
       directory.close();
     }
