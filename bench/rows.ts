@@ -59,6 +59,7 @@ export interface FixedRow {
   readonly kind: 'direct' | 'nginx' | 'bare';
   readonly id: string;
   readonly label: string;
+  readonly extra?: boolean;
 }
 
 export type Row = GatewayRow | FixedRow;
@@ -98,6 +99,12 @@ export const ROWS: readonly Row[] = [
   { kind: 'direct', id: 'direct', label: 'direct to upstream (no proxy)' },
   { kind: 'nginx', id: 'nginx', label: 'nginx 1.22, 1 worker' },
   { kind: 'bare', id: 'bare-node', label: 'bare node:http + undici Pool proxy (bench/bare-proxy.ts)' },
+  {
+    kind: 'bare',
+    id: 'bare-dispatch',
+    label: 'bare proxy on undici dispatch (bench/bare-dispatch.ts)',
+    extra: true,
+  },
   {
     kind: 'gateway',
     id: 'plain',

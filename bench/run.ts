@@ -225,7 +225,7 @@ async function main(): Promise<void> {
         const bare = startService(
           'bare-node',
           process.execPath,
-          ['--import', 'tsx', join(here, 'bare-proxy.ts')],
+          ['--import', 'tsx', join(here, row.id === 'bare-dispatch' ? 'bare-dispatch.ts' : 'bare-proxy.ts')],
           {
             logFile: join(dir, 'bare-node.log'),
             cwd: root,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
@@ -6,17 +6,16 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { renderProblem } from '../errors/render.js';
 import { normalizeTarget, type NormalizeOptions } from '../http/normalize-path.js';
 import { normalizeAddress, type TrustedProxies } from '../proxy/client-address.js';
-import { UpstreamAbort } from '../proxy/abort.js';
-import { endToEndRequestHeaders, endToEndResponseHeaders } from '../proxy/headers.js';
-import type { UpstreamResponse } from '../proxy/upstream.js';
+import { endToEndRequestHeaders } from '../proxy/headers.js';
+import type { UpstreamCall, UpstreamHead, UpstreamSink } from '../proxy/upstream.js';
 import type { RequestContext } from './context.js';
 import type { Identity } from './identity.js';
-import { LazyRequestBody, readAll } from './lazy-body.js';
+import { LazyRequestBody } from './lazy-body.js';
 import type { ResponseContext } from './response.js';
 import type { CompiledRoute } from './route.js';
 import type { RouteTable } from './route-table.js';
 import type { Services } from './services.js';
-import type { LocalReply, ResponseSummary, StageResult } from './stage.js';
+import type { LocalReply, ResponseStage, ResponseSummary, StageResult } from './stage.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -67,8 +66,10 @@ class Context implements RequestContext {
   bytesOut = 0;
   /** The socket peer address (normalised), before trusted-proxy rules. */
   peer = '';
-  /** Set while an upstream call is in flight; fired when the client goes away. */
-  upstreamAbort: UpstreamAbort | undefined;
+  /** The peer is a trusted proxy (its forwarding headers are believed). */
+  peerTrusted = false;
+  /** Set while an upstream call is in flight; aborted when the client goes away. */
+  upstreamCall: UpstreamCall | undefined;
 
   constructor(
     readonly id: string,
@@ -115,12 +116,12 @@ export class Runner {
     const socket = req.socket;
     const peer = normalizeAddress(socket.remoteAddress);
     const headers = req.headers;
-    const clientIp = this.options.trustedProxies.clientAddress(peer, headers['x-forwarded-for']);
+    const trustedProxies = this.options.trustedProxies;
+    const peerTrusted = trustedProxies.trusts(peer);
+    const clientIp = peerTrusted ? trustedProxies.clientAddress(peer, headers['x-forwarded-for']) : peer;
     const encrypted = (socket as TLSSocket).encrypted === true;
     const protocol: 'http' | 'https' =
-      encrypted || (this.options.trustedProxies.trusts(peer) && headers['x-forwarded-proto'] === 'https')
-        ? 'https'
-        : 'http';
+      encrypted || (peerTrusted && headers['x-forwarded-proto'] === 'https') ? 'https' : 'http';
     const incomingId = headers['x-request-id'];
     const id = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
 
@@ -155,7 +156,7 @@ export class Runner {
     // One listener: 'close' follows 'finish' for complete answers, and comes alone on aborts.
     res.once('close', () => {
       const aborted = !res.writableFinished;
-      if (aborted) ctx?.upstreamAbort?.abort('client_closed');
+      if (aborted) ctx?.upstreamCall?.abort('client_closed');
       done(res.statusCode, aborted);
     });
 
@@ -196,6 +197,7 @@ export class Runner {
         body,
       );
       ctx.peer = peer;
+      ctx.peerTrusted = peerTrusted;
       if (lookup.kind === 'method_not_allowed') {
         throw new GatewayError('method_not_allowed', { headers: { allow: lookup.allow.join(', ') } });
       }
@@ -269,7 +271,7 @@ export class Runner {
     void this.proxy(ctx, res);
   }
 
-  private async proxy(ctx: Context, res: Res): Promise<void> {
+  private proxy(ctx: Context, res: Res): void {
     // The client may have gone while an asynchronous stage ran: send nothing upstream.
     if (res.destroyed) return;
     const upstream = ctx.route.upstream;
@@ -278,7 +280,7 @@ export class Runner {
       return;
     }
     const req = ctx.req;
-    const headers = endToEndRequestHeaders(req.headers, ctx.droppedHeaders);
+    const headers = endToEndRequestHeaders(req.headers, ctx.droppedHeaders, ctx.peerTrusted);
     const hostHeader = ctx.route.hostHeader;
     headers.host =
       hostHeader === 'preserve'
@@ -295,82 +297,63 @@ export class Runner {
     } else if (body === undefined && ctx.body.buffered) {
       delete headers['content-length'];
     }
-    const abort = (ctx.upstreamAbort = new UpstreamAbort());
     const path = ctx.route.rewritePath(ctx.path) + (ctx.query ? '?' + ctx.query : '');
     ctx.upstreamStartNs = process.hrtime.bigint();
-    let upstreamResponse: UpstreamResponse;
-    try {
-      upstreamResponse = await upstream.send({
-        method: ctx.method,
-        path,
-        headers,
-        body,
-        signal: abort,
-      });
-    } catch (error) {
-      ctx.upstreamEndNs = process.hrtime.bigint();
-      if (abort.reason === 'client_closed') return;
-      this.fail(ctx, res, error);
-      return;
-    }
-    ctx.upstreamEndNs = process.hrtime.bigint();
-    ctx.upstreamTarget = upstreamResponse.target;
-    if (ctx.route.response.length === 0) {
-      this.stream(ctx, res, upstreamResponse);
-      return;
-    }
-    this.runResponseStages(ctx, res, upstreamResponse);
+    const relay = new Relay(this, ctx, res);
+    ctx.upstreamCall = upstream.dispatch({ method: ctx.method, path, headers, body }, relay);
   }
 
+  /** @internal The upstream answered: stream it, or run the route's response stages first. */
+  onUpstreamHead(ctx: Context, res: Res, relay: Relay, head: UpstreamHead): void {
+    ctx.upstreamEndNs = process.hrtime.bigint();
+    ctx.upstreamTarget = head.target;
+    if (!appliesTo(ctx.route.response, head.statusCode)) {
+      this.writeHead(ctx, res, head.statusCode, head.headers);
+      relay.stream();
+      return;
+    }
+    this.runResponseStages(ctx, res, relay, head);
+  }
+
+  /** @internal The upstream call failed before it answered. */
+  onUpstreamError(ctx: Context, res: Res, error: GatewayError): void {
+    ctx.upstreamEndNs = process.hrtime.bigint();
+    this.fail(ctx, res, error);
+  }
+
+  /** Sets X-Request-Id, traceparent and the forwarding headers (the copy left them out). */
   private addForwarding(ctx: Context, headers: Record<string, string | string[]>): void {
     const mode = this.options.forwardedHeaders;
+    const incoming = ctx.req.headers;
     headers['x-request-id'] = ctx.id;
-    const tp = ctx.req.headers.traceparent;
-    if (typeof tp === 'string' && TRACEPARENT.test(tp)) headers.traceparent = tp;
-    else {
-      delete headers.traceparent;
-      delete headers.tracestate;
-      // randomUUID draws from a cached entropy pool: far cheaper than randomBytes per request.
-      const trace = randomUUID().replaceAll('-', '');
-      headers.traceparent = `00-${trace}-${randomUUID().slice(0, 8)}${trace.slice(0, 8)}-01`;
-    }
-    const peer = ctx.peer;
-    const trusted = this.options.trustedProxies.trusts(peer);
-    if (!trusted) {
-      delete headers['x-forwarded-for'];
-      delete headers['x-forwarded-proto'];
-      delete headers['x-forwarded-host'];
-      delete headers['x-forwarded-port'];
-      delete headers.forwarded;
-      delete headers['x-real-ip'];
-    }
+    const tp = incoming.traceparent;
+    if (typeof tp === 'string' && TRACEPARENT.test(tp)) {
+      headers.traceparent = tp;
+      const state = incoming.tracestate;
+      if (state !== undefined) headers.tracestate = state;
+    } else headers.traceparent = newTraceparent();
     if (mode === 'none') return;
-    if (mode === 'x-forwarded' || mode === 'both') {
-      const prior = trusted ? ctx.req.headers['x-forwarded-for'] : undefined;
+    const peer = ctx.peer;
+    const trusted = ctx.peerTrusted;
+    const rawHost = incoming.host ?? (incoming[':authority'] as string | undefined) ?? ctx.host;
+    if (mode !== 'forwarded') {
+      const prior = trusted ? incoming['x-forwarded-for'] : undefined;
       headers['x-forwarded-for'] = prior
         ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}`
         : peer;
       headers['x-forwarded-proto'] = ctx.protocol;
-      const rawHost =
-        ctx.req.headers.host ?? (ctx.req.headers[':authority'] as string | undefined) ?? ctx.host;
       headers['x-forwarded-host'] = rawHost;
     }
     if (mode === 'forwarded' || mode === 'both') {
       const forNode = peer.includes(':') ? `"[${peer}]"` : peer;
-      const rawHost =
-        ctx.req.headers.host ?? (ctx.req.headers[':authority'] as string | undefined) ?? ctx.host;
       const element = `for=${forNode};proto=${ctx.protocol};host="${rawHost.replace(/["\\]/g, '')}"`;
-      const prior = trusted ? ctx.req.headers.forwarded : undefined;
+      const prior = trusted ? incoming.forwarded : undefined;
       headers.forwarded = prior ? `${prior}, ${element}` : element;
     }
   }
 
-  private writeHead(
-    ctx: Context,
-    res: Res,
-    status: number,
-    headers: Record<string, string | string[]>,
-  ): void {
+  /** @internal */
+  writeHead(ctx: Context, res: Res, status: number, headers: Record<string, string | string[]>): void {
     for (const name in ctx.responseHeaders) headers[name] = ctx.responseHeaders[name]!;
     if (this.options.secureHeaders && ctx.protocol === 'https')
       Object.assign(headers, this.options.secureHeaders);
@@ -380,50 +363,32 @@ export class Runner {
     res.writeHead(status, headers);
   }
 
-  private stream(ctx: Context, res: Res, upstream: UpstreamResponse): void {
-    const headers = endToEndResponseHeaders(upstream.headers);
-    this.writeHead(ctx, res, upstream.statusCode, headers);
-    pipeBody(upstream, res);
-  }
-
   /** Runs response stages, synchronously while they stay synchronous (like the access phase). */
   private runResponseStages(
     ctx: Context,
     res: Res,
-    upstream: UpstreamResponse | undefined,
+    relay: Relay | undefined,
+    head: UpstreamHead | undefined,
     local?: GatewayError,
   ): void {
     const rendered = local ? renderProblem(local, ctx.id) : undefined;
-    const headers: Record<string, string | string[]> = rendered
-      ? { ...rendered.headers }
-      : endToEndResponseHeaders(upstream!.headers);
+    const headers: Record<string, string | string[]> = rendered ? { ...rendered.headers } : head!.headers;
     let replaced: Buffer | undefined = rendered ? Buffer.from(rendered.body) : undefined;
     let read: Promise<Buffer> | undefined;
     // A stage-set body drops Content-Encoding; a body only read keeps its upstream encoding.
     let rewritten = rendered !== undefined;
-    let readFailed = false;
     const maxBuffer = this.options.maxResponseBufferBytes;
     const contentType = headers['content-type'];
     const ct = Array.isArray(contentType) ? contentType[0] : contentType;
     const response: ResponseContext = {
-      status: rendered ? rendered.status : upstream!.statusCode,
+      status: rendered ? rendered.status : head!.statusCode,
       headers,
       mediaType: ct ? ct.split(';')[0]!.trim().toLowerCase() : undefined,
       local: rendered !== undefined,
       parsed: new Map(),
       read(limit: number) {
         if (replaced) return Promise.resolve(replaced);
-        read ??= readAll(
-          upstream!.body,
-          Math.min(limit, maxBuffer),
-          () => new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' }),
-        ).then(
-          (b) => (replaced = b),
-          (error: unknown) => {
-            readFailed = true;
-            throw error;
-          },
-        );
+        read ??= relay!.read(Math.min(limit, maxBuffer)).then((b) => (replaced = b));
         return read;
       },
       replace(body: Buffer | string) {
@@ -432,11 +397,7 @@ export class Runner {
       },
     };
     const onError = (error: unknown): void => {
-      if (upstream) {
-        discard(upstream.body);
-        // A stage refusing a complete answer is not an upstream failure (5xx count by status).
-        upstream.done(!readFailed);
-      }
+      relay?.discard();
       if (local) {
         this.sendLocal(ctx, res, renderProblem(local, ctx.id));
         return;
@@ -444,13 +405,14 @@ export class Runner {
       this.fail(ctx, res, error, undefined, true);
     };
     const finish = (): void => {
-      if (replaced === undefined && upstream) {
+      if (replaced === undefined && relay) {
         // Nobody read the body: stream it.
         this.writeHead(ctx, res, response.status, headers);
-        pipeBody(upstream, res);
+        relay.stream();
         return;
       }
-      upstream?.done(true);
+      // A body replaced without being read: the upstream's is not wanted.
+      relay?.discard();
       const body = replaced ?? Buffer.alloc(0);
       delete headers['transfer-encoding'];
       if (rewritten) delete headers['content-encoding'];
@@ -462,9 +424,11 @@ export class Runner {
     const stages = ctx.route.response;
     const step = (from: number): void => {
       for (let i = from; i < stages.length; i++) {
+        const stage = stages[i]!;
+        if (stage.minStatus !== undefined && response.status < stage.minStatus) continue;
         let result: void | Promise<void>;
         try {
-          result = stages[i]!.run(ctx, response);
+          result = stage.run(ctx, response);
         } catch (error) {
           onError(error);
           return;
@@ -510,8 +474,8 @@ export class Runner {
       res.destroy();
       return;
     }
-    if (!fromResponsePhase && ctx.route.response.length > 0) {
-      this.runResponseStages(ctx, res, undefined, gatewayError);
+    if (!fromResponsePhase && appliesTo(ctx.route.response, gatewayError.status)) {
+      this.runResponseStages(ctx, res, undefined, undefined, gatewayError);
       return;
     }
     this.sendLocal(ctx, res, renderProblem(gatewayError, ctx.id));
@@ -534,36 +498,160 @@ export class Runner {
   }
 }
 
+const PENDING = 0;
+const STREAMING = 1;
+const COLLECTING = 2;
+const DISCARDING = 3;
+
 /**
- * Streams an upstream body to the client with back-pressure. Cheaper than stream.pipeline,
- * which allocates an AbortController (and a DOMException when it ends) per call.
+ * One request's upstream sink: relays the answer's body to the client with back-pressure, or
+ * collects it for a response stage that reads it. Until response stages decide, chunks are
+ * queued and the upstream is paused.
  */
-function pipeBody(upstream: UpstreamResponse, res: Res): void {
-  const body = upstream.body;
-  let settled = false;
-  const settle = (ok: boolean) => {
-    if (settled) return;
-    settled = true;
-    upstream.done(ok);
-  };
-  body.once('error', () => {
-    settle(false);
-    if (!res.destroyed) res.destroy();
-  });
-  res.once('close', () => {
-    if (res.writableFinished) settle(true);
-    else {
-      settle(false);
-      discard(body);
+class Relay implements UpstreamSink {
+  private mode = PENDING;
+  private resumeUpstream: (() => void) | undefined;
+  private queue: Buffer[] | undefined;
+  private size = 0;
+  private ended = false;
+  private failure: GatewayError | undefined;
+  private limit = 0;
+  private settle: { resolve(body: Buffer): void; reject(error: GatewayError): void } | undefined;
+
+  constructor(
+    private readonly runner: Runner,
+    private readonly ctx: Context,
+    private readonly res: Res,
+  ) {}
+
+  onHead(head: UpstreamHead, resume: () => void): void {
+    this.resumeUpstream = resume;
+    this.runner.onUpstreamHead(this.ctx, this.res, this, head);
+  }
+
+  onData(chunk: Buffer): boolean {
+    const mode = this.mode;
+    if (mode === STREAMING) {
+      const res = this.res;
+      if (res.destroyed) return true;
+      if ((res as ServerResponse).write(chunk)) return true;
+      res.once('drain', this.resumeUpstream!);
+      return false;
     }
-  });
-  body.pipe(res as NodeJS.WritableStream);
+    if (mode === DISCARDING) return true;
+    (this.queue ??= []).push(chunk);
+    this.size += chunk.length;
+    if (mode === COLLECTING) {
+      if (this.size > this.limit) {
+        this.reject(new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' }));
+        return true;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  onEnd(): void {
+    this.ended = true;
+    if (this.mode === STREAMING) this.res.end();
+    else if (this.mode === COLLECTING) this.resolve();
+  }
+
+  onError(error: GatewayError, afterHead: boolean): void {
+    if (!afterHead) {
+      this.runner.onUpstreamError(this.ctx, this.res, error);
+      return;
+    }
+    if (this.mode === STREAMING) {
+      if (!this.res.destroyed) this.res.destroy();
+    } else if (this.mode === COLLECTING) this.reject(error);
+    else this.failure = error;
+  }
+
+  /** Sends the body to the client (the head has been written): queued chunks first. */
+  stream(): void {
+    const res = this.res;
+    this.mode = STREAMING;
+    const queue = this.queue;
+    this.queue = undefined;
+    let flowing = true;
+    if (queue) for (const chunk of queue) flowing = (res as ServerResponse).write(chunk);
+    if (this.failure) {
+      res.destroy();
+      return;
+    }
+    if (this.ended) {
+      res.end();
+      return;
+    }
+    if (flowing) this.resumeUpstream?.();
+    else res.once('drain', this.resumeUpstream!);
+  }
+
+  /** Reads the whole body (at most `limit` bytes). */
+  read(limit: number): Promise<Buffer> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.limit = limit;
+    if (this.size > limit) {
+      this.discard();
+      return Promise.reject(
+        new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.mode = COLLECTING;
+      if (this.ended) this.resolve();
+      else this.resumeUpstream?.();
+    });
+  }
+
+  /** The body is not wanted: drop it (the exchange drains a little, then cuts the connection). */
+  discard(): void {
+    if (this.mode === DISCARDING) return;
+    this.mode = DISCARDING;
+    this.queue = undefined;
+    this.ctx.upstreamCall?.abort('discarded');
+  }
+
+  private resolve(): void {
+    const settle = this.settle;
+    if (!settle) return;
+    this.settle = undefined;
+    const queue = this.queue;
+    this.queue = undefined;
+    settle.resolve(
+      queue === undefined ? Buffer.alloc(0) : queue.length === 1 ? queue[0]! : Buffer.concat(queue),
+    );
+  }
+
+  private reject(error: GatewayError): void {
+    const settle = this.settle;
+    this.settle = undefined;
+    this.discard();
+    settle?.reject(error);
+  }
 }
 
-/** Abandons an upstream body without an unhandled 'error' event. */
-function discard(body: UpstreamResponse['body']): void {
-  body.on('error', () => undefined);
-  body.destroy();
+/** Whether any response stage acts on an answer with this status. */
+function appliesTo(stages: readonly ResponseStage[], status: number): boolean {
+  for (const stage of stages) if (stage.minStatus === undefined || status >= stage.minStatus) return true;
+  return false;
+}
+
+/** Random bytes for trace ids, refilled in blocks: one syscall-free slice per request. */
+const traceEntropy = Buffer.allocUnsafe(24 * 256);
+let traceOffset = traceEntropy.length;
+
+/** A new W3C traceparent (version 00, random trace and parent ids, sampled). */
+function newTraceparent(): string {
+  if (traceOffset === traceEntropy.length) {
+    randomFillSync(traceEntropy);
+    traceOffset = 0;
+  }
+  const at = traceOffset;
+  traceOffset += 24;
+  return `00-${traceEntropy.toString('hex', at, at + 16)}-${traceEntropy.toString('hex', at + 16, at + 24)}-01`;
 }
 
 function hostOf(headers: IncomingHttpHeaders): string {

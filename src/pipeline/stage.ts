@@ -23,6 +23,11 @@ export interface AccessStage {
 
 export interface ResponseStage {
   readonly name: string;
+  /**
+   * The stage acts only on answers with at least this status. When no stage of a route applies,
+   * the runner streams the answer without building a response context.
+   */
+  readonly minStatus?: number;
   /** May change status, headers and (by reading it) the body; may throw a GatewayError. */
   run(ctx: RequestContext, response: ResponseContext): void | Promise<void>;
 }

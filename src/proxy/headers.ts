@@ -26,38 +26,63 @@ export function connectionTokens(value: string | string[] | undefined): Set<stri
   return tokens;
 }
 
+/** Headers only a trusted proxy may set; dropped from untrusted peers' requests. */
+const FORWARDING = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'forwarded',
+  'x-real-ip',
+]);
+
 /**
  * Copies end-to-end request headers for the upstream: drops hop-by-hop headers, those named by
- * `Connection`, HTTP/2 pseudo-headers, `host` (set by the caller) and any in `drop`.
+ * `Connection`, HTTP/2 pseudo-headers, `host`, `x-request-id`, `traceparent` and `tracestate`
+ * (all set by the caller), forwarding headers unless the peer is a trusted proxy, and any in
+ * `drop`. Copying without them is cheaper than deleting afterwards (deletes turn the object
+ * into a slow dictionary that undici then iterates).
  */
 export function endToEndRequestHeaders(
   headers: IncomingHttpHeaders,
   drop: ReadonlySet<string>,
+  trustedPeer: boolean,
 ): Record<string, string | string[]> {
   const named = connectionTokens(headers.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    if (name.charCodeAt(0) === 58 /* : */ || name === 'host' || HOP_BY_HOP.has(name)) continue;
+    if (name.charCodeAt(0) === 58 /* : */ || HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name)) continue;
+    if (!trustedPeer && FORWARDING.has(name)) continue;
     if (named?.has(name) || drop.has(name)) continue;
     out[name] = value;
   }
   return out;
 }
 
-/** Copies end-to-end response headers for the client. */
-export function endToEndResponseHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Record<string, string | string[]> {
-  const named = connectionTokens(headers.connection);
+const SET_BY_GATEWAY = new Set(['host', 'x-request-id', 'traceparent', 'tracestate']);
+
+/**
+ * End-to-end response headers from undici's raw list: names lower-cased, repeated names as
+ * arrays, hop-by-hop headers and those named by `Connection` dropped.
+ */
+export function endToEndResponseHeaders(raw: readonly Buffer[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-    out[lower] = value;
+  let connection: string | string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') connection = connection === undefined ? value : [connection, value].flat();
+      continue;
+    }
+    const prior = out[name];
+    if (prior === undefined) out[name] = value;
+    else if (Array.isArray(prior)) prior.push(value);
+    else out[name] = [prior, value];
   }
+  const named = connectionTokens(connection);
+  if (named) for (const name of named) delete out[name];
   return out;
 }

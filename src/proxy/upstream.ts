@@ -1,12 +1,11 @@
-import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
-import { UpstreamAbort } from './abort.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { endToEndResponseHeaders } from './headers.js';
 import { RetryBudget } from './retry-budget.js';
 import { Target } from './target.js';
 
@@ -16,17 +15,42 @@ export interface UpstreamRequest {
   readonly headers: Record<string, string | string[]>;
   /** A stream (not retryable), a buffer, or nothing. */
   readonly body: Readable | Buffer | undefined;
-  /** Aborts the upstream call when the client goes away (the total timeout uses it too). */
-  readonly signal?: UpstreamAbort;
 }
 
-export interface UpstreamResponse {
+/** The status line and headers of an upstream answer. */
+export interface UpstreamHead {
   readonly statusCode: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Dispatcher.ResponseData['body'];
+  /** End-to-end headers only (hop-by-hop dropped), names lower-case; the receiver may change them. */
+  readonly headers: Record<string, string | string[]>;
+  /** The target's origin, for logs. */
   readonly target: string;
-  /** Call when the body has been fully consumed or abandoned. */
-  done(ok: boolean): void;
+}
+
+/**
+ * Receives one upstream exchange. Callbacks instead of a promise and a Readable body: undici's
+ * dispatch API hands chunks straight to the client response, which saves a stream, a promise and
+ * half a dozen listeners per request (see bench/RESULTS.md).
+ */
+export interface UpstreamSink {
+  /** The final answer's head (after any retries). Call `resume` to continue a paused body. */
+  onHead(head: UpstreamHead, resume: () => void): void;
+  /** A body chunk; return false to pause the upstream until `resume` is called. */
+  onData(chunk: Buffer): boolean;
+  /** The body is complete. */
+  onEnd(): void;
+  /**
+   * The exchange failed: before `onHead` with the error to answer with, or after it (the body was
+   * cut). Not called for an exchange aborted with `client_closed`.
+   */
+  onError(error: GatewayError, afterHead: boolean): void;
+}
+
+export type AbortReason = 'client_closed' | 'timeout' | 'discarded';
+
+/** A running upstream exchange. */
+export interface UpstreamCall {
+  /** Stops the exchange: the client went away, the total timeout fired, or the body is unwanted. */
+  abort(reason: AbortReason): void;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -152,84 +176,59 @@ export class Upstream {
     return best ?? (exclude?.available(now) ? exclude : undefined);
   }
 
-  /** Sends one request, with retries for idempotent requests whose body can be replayed. */
-  async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+  /**
+   * Sends one request, with retries for idempotent requests whose body can be replayed. Events
+   * reach `sink`, possibly before this returns (e.g. when no target is available).
+   */
+  dispatch(request: UpstreamRequest, sink: UpstreamSink): UpstreamCall {
     this.budget.onRequest();
-    const replayable = !(request.body !== undefined && !Buffer.isBuffer(request.body));
-    const canRetry = replayable && IDEMPOTENT.has(request.method) && this.attempts > 0;
-    let signal = request.signal;
-    let totalTimer: NodeJS.Timeout | undefined;
-    if (this.totalMs > 0) {
-      const abort = (signal ??= new UpstreamAbort());
-      totalTimer = setTimeout(() => abort.abort('timeout'), this.totalMs);
-      // The body may still stream after headers: the total timeout covers the whole exchange.
-      const clear = () => clearTimeout(totalTimer);
-      abort.once('abort', clear);
-      abort.once('done', clear);
+    const exchange = new Exchange(this, request, sink);
+    exchange.start();
+    return exchange;
+  }
+
+  /** @internal Retry policy, read by {@link Exchange}. */
+  canRetry(request: UpstreamRequest): boolean {
+    const replayable = request.body === undefined || Buffer.isBuffer(request.body);
+    return replayable && this.attempts > 0 && IDEMPOTENT.has(request.method);
+  }
+
+  /** @internal */
+  retryOn(status: number, attempt: number): boolean {
+    return attempt < this.attempts && this.retryStatus.has(status) && this.budget.tryRetry();
+  }
+
+  /** @internal */
+  retryOnError(code: string, attempt: number): boolean {
+    return attempt < this.attempts && code === 'upstream_unavailable' && this.budget.tryRetry();
+  }
+
+  /** @internal The total timeout (0: none). */
+  get totalTimeoutMs(): number {
+    return this.totalMs;
+  }
+
+  /** @internal Picks a target for an attempt, or throws the error to answer with. */
+  acquire(previous: Target | undefined): Target {
+    const now = Date.now();
+    if (this.breaker && !this.breaker.allow(now)) {
+      throw new GatewayError('circuit_open', { headers: { 'retry-after': '5' }, reason: 'circuit_open' });
     }
-    let previous: Target | undefined;
-    for (let attempt = 0; ; attempt++) {
-      const now = Date.now();
-      if (this.breaker && !this.breaker.allow(now)) {
-        clearTimeout(totalTimer);
-        throw new GatewayError('circuit_open', { headers: { 'retry-after': '5' }, reason: 'circuit_open' });
-      }
-      const target = this.pick(now, previous);
-      if (!target) {
-        clearTimeout(totalTimer);
-        throw new GatewayError('no_healthy_upstream', {
-          headers: { 'retry-after': '5' },
-          reason: 'no_healthy_target',
-        });
-      }
-      previous = target;
-      target.inFlight++;
-      let released = false;
-      const release = (ok: boolean) => {
-        if (released) return;
-        released = true;
-        target.inFlight--;
-        this.record(target, ok);
-      };
-      try {
-        const options: Dispatcher.RequestOptions = {
-          method: request.method as Dispatcher.HttpMethod,
-          path: request.path,
-          headers: request.headers,
-          body: request.body ?? null,
-          ...(signal ? { signal: signal as unknown as EventEmitter } : {}),
-        };
-        const res = await target.pool.request(options);
-        const retryable = canRetry && attempt < this.attempts && this.retryStatus.has(res.statusCode);
-        if (retryable && this.budget.tryRetry()) {
-          release(false);
-          await res.body.dump().catch(() => undefined);
-          continue;
-        }
-        return {
-          statusCode: res.statusCode,
-          headers: res.headers,
-          body: res.body,
-          target: target.origin,
-          done: (ok: boolean) => {
-            signal?.emit('done');
-            release(ok && res.statusCode < 500);
-          },
-        };
-      } catch (error) {
-        release(false);
-        const mapped = mapUpstreamError(error, signal);
-        if (
-          canRetry &&
-          attempt < this.attempts &&
-          mapped.code === 'upstream_unavailable' &&
-          this.budget.tryRetry()
-        )
-          continue;
-        clearTimeout(totalTimer);
-        throw mapped;
-      }
+    const target = this.pick(now, previous);
+    if (!target) {
+      throw new GatewayError('no_healthy_upstream', {
+        headers: { 'retry-after': '5' },
+        reason: 'no_healthy_target',
+      });
     }
+    target.inFlight++;
+    return target;
+  }
+
+  /** @internal Ends an attempt on `target`: feeds the breaker and outlier detection. */
+  release(target: Target, ok: boolean): void {
+    target.inFlight--;
+    this.record(target, ok);
   }
 
   private record(target: Target, ok: boolean): void {
@@ -258,13 +257,13 @@ export class Upstream {
 }
 
 /** Maps an undici failure to a catalogued error: unreachable → 502, timeout → 504. */
-export function mapUpstreamError(error: unknown, signal: UpstreamAbort | undefined): GatewayError {
+export function mapUpstreamError(error: unknown, aborted: AbortReason | undefined): GatewayError {
   if (error instanceof GatewayError) return error;
   if (
     error instanceof undiciErrors.HeadersTimeoutError ||
     error instanceof undiciErrors.ConnectTimeoutError ||
     error instanceof undiciErrors.BodyTimeoutError ||
-    signal?.reason === 'timeout'
+    aborted === 'timeout'
   ) {
     return new GatewayError('upstream_timeout', { reason: (error as Error).name, cause: error });
   }
@@ -278,4 +277,166 @@ export function mapUpstreamError(error: unknown, signal: UpstreamAbort | undefin
     reason: (error as NodeJS.ErrnoException).code ?? (error as Error).name,
     cause: error,
   });
+}
+
+/** Body bytes drained (to keep the connection) from an answer nobody wants, before aborting. */
+const DRAIN_LIMIT = 64 * 1024;
+
+/** One upstream exchange on undici's dispatch API (legacy handler methods: no wrapper per call). */
+class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
+  private attempt = 0;
+  private target: Target | undefined;
+  private released = true;
+  private abortUndici: ((error: Error) => void) | undefined;
+  private aborted: AbortReason | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Draining an answer that will be retried (or that nobody wants): chunks are dropped. */
+  private draining = false;
+  private drained = 0;
+  private headSent = false;
+  private finished = false;
+  private resume: (() => void) | undefined;
+  private status = 0;
+  private readonly retryable: boolean;
+
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly request: UpstreamRequest,
+    private readonly sink: UpstreamSink,
+  ) {
+    this.retryable = upstream.canRetry(request);
+    const total = upstream.totalTimeoutMs;
+    if (total > 0) this.timer = setTimeout(() => this.abort('timeout'), total);
+  }
+
+  start(): void {
+    let target: Target;
+    try {
+      target = this.upstream.acquire(this.target);
+    } catch (error) {
+      this.fail(error as GatewayError);
+      return;
+    }
+    this.target = target;
+    this.released = false;
+    this.draining = false;
+    this.abortUndici = undefined;
+    const request = this.request;
+    target.pool.dispatch(
+      {
+        method: request.method as Dispatcher.HttpMethod,
+        path: request.path,
+        headers: request.headers,
+        body: request.body ?? null,
+      },
+      this,
+    );
+  }
+
+  abort(reason: AbortReason): void {
+    if (this.finished || this.aborted !== undefined) return;
+    if (reason === 'discarded') {
+      if (!this.headSent || this.draining) return;
+      // Keep the connection when the rest of the body is small: drain it (onData aborts past a limit).
+      this.draining = true;
+      this.drained = 0;
+      this.resume?.();
+      return;
+    }
+    this.aborted = reason;
+    clearTimeout(this.timer);
+    this.abortUndici?.(new Error(`upstream call aborted: ${reason}`));
+  }
+
+  onConnect(abort: (error: Error) => void): void {
+    if (this.aborted !== undefined) {
+      abort(new Error(`upstream call aborted: ${this.aborted}`));
+      return;
+    }
+    this.abortUndici = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.retryable && this.upstream.retryOn(statusCode, this.attempt)) {
+      this.releaseTarget(false);
+      this.draining = true;
+      return true;
+    }
+    this.status = statusCode;
+    this.headSent = true;
+    this.resume = resume;
+    this.sink.onHead(
+      { statusCode, headers: endToEndResponseHeaders(rawHeaders), target: this.target!.origin },
+      resume,
+    );
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.draining) {
+      this.drained += chunk.length;
+      if (this.drained > DRAIN_LIMIT && this.headSent && this.aborted === undefined) {
+        this.aborted = 'discarded';
+        this.abortUndici?.(new Error('upstream call aborted: discarded'));
+      }
+      return true;
+    }
+    return this.sink.onData(chunk);
+  }
+
+  onComplete(): void {
+    if (this.draining && !this.headSent) {
+      // A retryable status: its body is drained, try the next target.
+      this.attempt++;
+      this.drained = 0;
+      this.start();
+      return;
+    }
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.releaseTarget(this.status < 500);
+    if (!this.draining) this.sink.onEnd();
+  }
+
+  onError(error: Error): void {
+    if (this.finished) return;
+    const reason = this.aborted;
+    if (reason === 'discarded' || (this.draining && this.headSent)) {
+      // We cut an unwanted body: not the upstream's fault.
+      this.finished = true;
+      clearTimeout(this.timer);
+      this.releaseTarget(this.status < 500);
+      return;
+    }
+    this.releaseTarget(false);
+    if (reason === 'client_closed') {
+      this.finished = true;
+      return;
+    }
+    const mapped = mapUpstreamError(error, reason);
+    if (this.headSent) {
+      this.finished = true;
+      clearTimeout(this.timer);
+      this.sink.onError(mapped, true);
+      return;
+    }
+    if (reason === undefined && this.retryable && this.upstream.retryOnError(mapped.code, this.attempt)) {
+      this.attempt++;
+      this.start();
+      return;
+    }
+    this.fail(mapped);
+  }
+
+  private fail(error: GatewayError): void {
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.sink.onError(error, false);
+  }
+
+  private releaseTarget(ok: boolean): void {
+    if (this.released) return;
+    this.released = true;
+    this.upstream.release(this.target!, ok);
+  }
 }

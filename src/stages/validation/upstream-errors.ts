@@ -34,6 +34,7 @@ export default defineStage<UpstreamErrorsConfig>({
     if (routeOpenApiConfig(build.route)?.responses.replaceUpstream5xx === false) return undefined;
     return {
       name: 'validation.upstream-errors',
+      minStatus: 500,
       run(_ctx, response) {
         if (response.local || response.status < 500) return;
         const retryAfter = response.headers['retry-after'];
