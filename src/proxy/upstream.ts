@@ -293,6 +293,8 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
   /** Draining an answer that will be retried (or that nobody wants): chunks are dropped. */
   private draining = false;
   private drained = 0;
+  /** We cut the connection of an answer being drained. */
+  private cut = false;
   private headSent = false;
   private finished = false;
   private resume: (() => void) | undefined;
@@ -375,9 +377,10 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
   onData(chunk: Buffer): boolean {
     if (this.draining) {
       this.drained += chunk.length;
-      if (this.drained > DRAIN_LIMIT && this.headSent && this.aborted === undefined) {
-        this.aborted = 'discarded';
-        this.abortUndici?.(new Error('upstream call aborted: discarded'));
+      if (this.drained > DRAIN_LIMIT && !this.cut) {
+        // Too much to drain: cut the connection (a retry then starts at once, see onError).
+        this.cut = true;
+        this.abortUndici?.(new Error('upstream call aborted: unwanted body'));
       }
       return true;
     }
@@ -387,9 +390,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
   onComplete(): void {
     if (this.draining && !this.headSent) {
       // A retryable status: its body is drained, try the next target.
-      this.attempt++;
-      this.drained = 0;
-      this.start();
+      this.nextAttempt();
       return;
     }
     this.finished = true;
@@ -400,6 +401,11 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
 
   onError(error: Error): void {
     if (this.finished) return;
+    if (this.draining && !this.headSent && this.aborted === undefined) {
+      // The body of a retryable status was cut or failed: retry anyway.
+      this.nextAttempt();
+      return;
+    }
     const reason = this.aborted;
     if (reason === 'discarded' || (this.draining && this.headSent)) {
       // We cut an unwanted body: not the upstream's fault.
@@ -421,11 +427,17 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
       return;
     }
     if (reason === undefined && this.retryable && this.upstream.retryOnError(mapped.code, this.attempt)) {
-      this.attempt++;
-      this.start();
+      this.nextAttempt();
       return;
     }
     this.fail(mapped);
+  }
+
+  private nextAttempt(): void {
+    this.attempt++;
+    this.drained = 0;
+    this.cut = false;
+    this.start();
   }
 
   private fail(error: GatewayError): void {
