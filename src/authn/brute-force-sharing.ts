@@ -1,7 +1,6 @@
-import type { LRUCache } from 'lru-cache';
 import type { EventChannel, EventPayload } from '../events/types.js';
 import type { Logger } from '../observe/logger.js';
-import { applyBlock, type BruteForceEntry, type BruteForceSubject } from './brute-force.js';
+import { applyBlock, type BruteForceState, type BruteForceSubject } from './brute-force.js';
 
 export const BLOCK_EVENT = 'authn.blocked';
 const MAX_BLOCK_MS = 86_400_000;
@@ -14,7 +13,7 @@ const MAX_BLOCK_MS = 86_400_000;
  */
 export function shareBlocks(
   channel: EventChannel,
-  state: LRUCache<string, BruteForceEntry>,
+  state: BruteForceState,
   logger: Logger,
   now: () => number = Date.now,
 ): { publish(subject: BruteForceSubject, id: string, until: number): void; close(): void } {

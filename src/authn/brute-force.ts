@@ -25,8 +25,16 @@ export interface BruteForceEntry {
 }
 
 /** The per-process failure counters; shared across config reloads. */
-export function createBruteForceState(max = 100_000): LRUCache<string, BruteForceEntry> {
-  return new LRUCache<string, BruteForceEntry>({ max });
+export class BruteForceState extends LRUCache<string, BruteForceEntry> {
+  /**
+   * The latest block end ever recorded here (ms since epoch). Until something is blocked, and
+   * again once every block has ended, the per-request checks need no look-up (nor a key string).
+   */
+  latestBlockEnd = 0;
+}
+
+export function createBruteForceState(max = 100_000): BruteForceState {
+  return new BruteForceState({ max });
 }
 
 export interface FailureVerdict {
@@ -46,15 +54,19 @@ export interface FailureVerdict {
 export class BruteForceGuard {
   constructor(
     readonly settings: BruteForceSettings,
-    private readonly state: LRUCache<string, BruteForceEntry> = createBruteForceState(),
+    private readonly state: BruteForceState = createBruteForceState(),
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Seconds left on a block (0 when not blocked). */
   blockedSeconds(subject: BruteForceSubject, id: string): number {
+    const latest = this.state.latestBlockEnd;
+    if (latest === 0) return 0;
+    const now = this.now();
+    if (latest <= now) return 0;
     const entry = this.state.get(`${subject}:${id}`);
     if (entry === undefined) return 0;
-    const left = entry.blockedUntil - this.now();
+    const left = entry.blockedUntil - now;
     return left > 0 ? Math.ceil(left / 1000) : 0;
   }
 
@@ -75,6 +87,7 @@ export class BruteForceGuard {
     let blocked = false;
     if (entry.count >= this.settings.maxFailures && entry.blockedUntil <= now) {
       entry.blockedUntil = now + this.settings.blockSec * 1000;
+      noteBlockEnd(this.state, entry.blockedUntil);
       entry.count = 0;
       entry.windowStart = now;
       blocked = true;
@@ -86,7 +99,7 @@ export class BruteForceGuard {
 
 /** Records a block in the shared state (idempotent; keeps the later end). */
 export function applyBlock(
-  state: LRUCache<string, BruteForceEntry>,
+  state: BruteForceState,
   subject: BruteForceSubject,
   id: string,
   until: number,
@@ -95,4 +108,9 @@ export function applyBlock(
   const entry = state.get(key);
   if (entry === undefined) state.set(key, { count: 0, windowStart: 0, blockedUntil: until });
   else entry.blockedUntil = Math.max(entry.blockedUntil, until);
+  noteBlockEnd(state, until);
+}
+
+function noteBlockEnd(state: BruteForceState, until: number): void {
+  if (until > state.latestBlockEnd) state.latestBlockEnd = until;
 }

@@ -23,6 +23,12 @@ export interface IdentityHeaderWriter {
   readonly names: readonly string[];
   /** Returns the headers to send upstream for this identity (absent fields are omitted). */
   headersFor(identity: Identity): Record<string, string>;
+  /**
+   * The value of each header of `names` for this identity, in the same order (undefined when the
+   * field is absent). Computed once per frozen identity: cached API keys and verified tokens
+   * hand out the same frozen object on every request.
+   */
+  valuesFor(identity: Identity): readonly (string | undefined)[];
 }
 
 type Getter = (identity: Identity) => unknown;
@@ -32,6 +38,7 @@ export function compileIdentityHeaders(map: Readonly<Record<string, string>>): I
     name.toLowerCase(),
     getter(field),
   ]);
+  const computed = new WeakMap<Identity, readonly (string | undefined)[]>();
   return {
     names: entries.map(([name]) => name),
     headersFor(identity) {
@@ -41,6 +48,21 @@ export function compileIdentityHeaders(map: Readonly<Record<string, string>>): I
         if (value !== undefined) out[name] = value;
       }
       return out;
+    },
+    valuesFor(identity) {
+      let values = computed.get(identity);
+      if (values === undefined) {
+        values = Object.freeze(entries.map(([, get]) => headerValue(get(identity))));
+        // Only a frozen identity (with frozen lists and attributes) cannot change under the cached values.
+        if (
+          Object.isFrozen(identity) &&
+          Object.isFrozen(identity.attributes) &&
+          Object.isFrozen(identity.roles) &&
+          Object.isFrozen(identity.scopes)
+        )
+          computed.set(identity, values);
+      }
+      return values;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { BruteForceGuard, createBruteForceState } from '../../src/authn/brute-force.js';
+import { applyBlock, BruteForceGuard, createBruteForceState } from '../../src/authn/brute-force.js';
 import { shareBlocks } from '../../src/authn/brute-force-sharing.js';
 import { InProcessEventChannel } from '../../src/events/in-process-channel.js';
 
@@ -30,6 +30,31 @@ describe('brute-force guard', () => {
     assert.equal(g.blockedSeconds('ip', '1.2.3.4'), 1);
     advance(1_000);
     assert.equal(g.blockedSeconds('ip', '1.2.3.4'), 0);
+  });
+
+  test('blocks are seen whatever the shortcut for "nothing blocked" (local, shared, after an earlier block ended)', () => {
+    let now = 1_000;
+    const state = createBruteForceState();
+    const settings = { maxFailures: 2, windowSec: 60, blockSec: 10, delayMs: 0 };
+    const g = new BruteForceGuard(settings, state, () => now);
+    assert.equal(g.blockedSeconds('ip', '1.2.3.4'), 0);
+    g.recordFailure('ip', '1.2.3.4');
+    g.recordFailure('ip', '1.2.3.4');
+    assert.equal(g.blockedSeconds('ip', '1.2.3.4'), 10);
+    now += 10_000;
+    assert.equal(g.blockedSeconds('ip', '1.2.3.4'), 0, 'ended');
+    // Applied from another node (the sharing channel writes the state directly).
+    applyBlock(state, 'key', 'abcdefghijk', now + 5_000);
+    assert.equal(g.blockedSeconds('key', 'abcdefghijk'), 5);
+    assert.equal(g.blockedSeconds('ip', '1.2.3.4'), 0, 'other subjects still free');
+    // A second guard on the same state (a reload) sees the same blocks.
+    const reloaded = new BruteForceGuard(settings, state, () => now);
+    assert.equal(reloaded.blockedSeconds('key', 'abcdefghijk'), 5);
+    // A shorter block applied later does not hide the longer one.
+    applyBlock(state, 'ip', '5.6.7.8', now + 1_000);
+    now += 2_000;
+    assert.equal(g.blockedSeconds('key', 'abcdefghijk'), 3);
+    assert.equal(g.blockedSeconds('ip', '5.6.7.8'), 0);
   });
 
   test('the window resets the count', () => {

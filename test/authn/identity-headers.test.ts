@@ -46,6 +46,25 @@ describe('identity headers', () => {
     });
   });
 
+  test('valuesFor: the same values as headersFor, cached only for frozen identities', () => {
+    const writer = compileIdentityHeaders({ 'x-consumer-id': 'consumerId', 'x-plan': 'attributes.plan' });
+    const mutable = { ...identity, attributes: { ...identity.attributes } };
+    assert.deepEqual(writer.valuesFor(mutable), ['c-1', 'gold']);
+    mutable.attributes.plan = 'silver';
+    assert.deepEqual(writer.valuesFor(mutable), ['c-1', 'silver'], 'not cached: the identity may change');
+    const frozen = Object.freeze({
+      ...identity,
+      roles: Object.freeze([...identity.roles]),
+      scopes: Object.freeze([]),
+      attributes: Object.freeze({ plan: 'gold' }),
+    });
+    const first = writer.valuesFor(frozen);
+    assert.deepEqual(first, ['c-1', 'gold']);
+    assert.equal(writer.valuesFor(frozen), first, 'computed once');
+    const { consumerId: _, ...anonymous } = frozen;
+    assert.deepEqual(writer.valuesFor(anonymous), [undefined, 'gold']);
+  });
+
   test('unknown fields are refused', () => {
     assert.throws(() => compileIdentityHeaders({ 'x-a': 'password' }), TypeError);
   });

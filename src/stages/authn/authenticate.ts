@@ -15,6 +15,7 @@ import { takeQueryParam } from '../../authn/query-param.js';
 import { shareBlocks } from '../../authn/brute-force-sharing.js';
 import { eventChannel } from '../../events/shared.js';
 import { compileIdentityHeaders, DEFAULT_FORWARD_HEADERS } from '../../authn/identity-headers.js';
+import { TalliedCounter, type Tally } from '../../authn/tallied-counter.js';
 import {
   BRUTE_FORCE_SCHEMA,
   ROUTE_AUTHENTICATION_SCHEMA,
@@ -71,7 +72,8 @@ function globalSchema(): JSONSchemaType {
 
 interface AuthnMetrics {
   readonly failures: Counter<'route' | 'method' | 'reason'>;
-  readonly successes: Counter<'route' | 'method'>;
+  /** Counted once per request: tallied in plain numbers, added to the counter when scraped. */
+  readonly successes: TalliedCounter<'route' | 'method'>;
   readonly blocks: Counter<'route' | 'subject'>;
 }
 
@@ -91,11 +93,11 @@ function authnMetrics(build: BuildContext): AuthnMetrics {
     successes: metrics.metric(
       'portcullis_authn_success_total',
       (registry) =>
-        new Counter({
+        new TalliedCounter({
           name: 'portcullis_authn_success_total',
           help: 'Successful authentications, by route and method',
           labelNames: ['route', 'method'],
-          registers: [registry],
+          registry,
         }),
     ),
     blocks: metrics.metric(
@@ -171,6 +173,7 @@ export default defineStage<RouteAuthenticationConfig>({
     }
     const headerWriter = compileIdentityHeaders(forwardHeaders);
     const identityHeaderNames = new Set(headerWriter.names);
+    const forwardedNames = headerWriter.names;
     const credentialHeaders =
       config.forwardCredential === true
         ? []
@@ -198,6 +201,15 @@ export default defineStage<RouteAuthenticationConfig>({
     const metrics = authnMetrics(build);
     const audit = build.services.logger.child({ audit: true, component: STAGE });
     const routeName = build.route.name;
+    const successTallies = new Map<string, Tally>();
+    const countSuccess = (method: string): void => {
+      let tally = successTallies.get(method);
+      if (tally === undefined) {
+        tally = metrics.successes.bind({ route: routeName, method });
+        successTallies.set(method, tally);
+      }
+      tally.count++;
+    };
 
     const unauthenticated = (
       reason: string,
@@ -251,22 +263,23 @@ export default defineStage<RouteAuthenticationConfig>({
           if (seconds > 0) throw blocked(ctx, 'key', seconds, identity.credentialId);
         }
         ctx.identity = identity;
-        for (const name of credentialHeaders) ctx.dropHeaders.add(name);
-        const forwarded = headerWriter.headersFor(identity);
-        for (const name of headerWriter.names) {
-          const value = forwarded[name];
-          if (value === undefined) ctx.dropHeaders.add(name);
-          else ctx.upstreamHeaders[name] = value;
+        for (let i = 0; i < credentialHeaders.length; i++) ctx.dropHeaders.add(credentialHeaders[i]!);
+        const values = headerWriter.valuesFor(identity);
+        for (let i = 0; i < forwardedNames.length; i++) {
+          const value = values[i];
+          if (value === undefined) ctx.dropHeaders.add(forwardedNames[i]!);
+          else ctx.upstreamHeaders[forwardedNames[i]!] = value;
         }
         // Upstreams behind CGI/WSGI-style servers read `x_consumer_id` as `x-consumer-id`: drop those spellings too.
-        for (const name of Object.keys(ctx.req.headers)) {
+        const incoming = ctx.req.headers;
+        for (const name in incoming) {
           if (name.includes('_') && identityHeaderNames.has(name.replaceAll('_', '-')))
             ctx.dropHeaders.add(name);
         }
         ctx.logFields.authnMethod = identity.method;
         if (identity.consumerId !== undefined) ctx.logFields.consumerId = identity.consumerId;
         if (identity.credentialId !== undefined) ctx.logFields.credentialId = identity.credentialId;
-        metrics.successes.inc({ route: routeName, method: identity.method });
+        countSuccess(identity.method);
         return;
       }
       if (outcome.kind === 'missing') {

@@ -105,6 +105,17 @@ describe('authn.authenticate stage', () => {
     assert.equal(ctx.logFields.credentialId, record.lookupId);
     assert.ok(!JSON.stringify(ctx.logFields).includes(key));
 
+    // Again, served from the caches (verified key, identity header values): the same outcome.
+    const again = fakeContext({
+      headers: { 'x-api-key': key, 'x-consumer-issuer': 'https://evil', x_consumer_id: 'admin' },
+    });
+    assert.equal(await outcome(stage, again), undefined);
+    assert.equal(again.identity, ctx.identity, 'the cached, frozen identity');
+    assert.deepEqual(again.upstreamHeaders, ctx.upstreamHeaders);
+    assert.ok(again.dropHeaders.has('x-api-key'));
+    assert.ok(again.dropHeaders.has('x-consumer-issuer'));
+    assert.ok(again.dropHeaders.has('x_consumer_id'), 'underscore spelling of an identity header');
+
     const forwarding = await h.build({ authentication: { anyOf: ['api_key'], forwardCredential: true } });
     const ctx2 = fakeContext({ headers: { 'x-api-key': key } });
     assert.equal(await outcome(forwarding!, ctx2), undefined);
@@ -179,6 +190,31 @@ describe('authn.authenticate stage', () => {
 
     // the valid key still works
     assert.equal(await outcome(stage, fakeContext({ headers: { 'x-api-key': valid.key } })), undefined);
+  });
+
+  test('successes are counted by route and method, and every scrape shows the count so far', async () => {
+    const consumer = await h.admin.createConsumer({ name: 'counted' });
+    const { key } = await h.admin.createKey(consumer.id);
+    const stage = (await h.build({ authentication: { anyOf: ['api_key'] } }))!;
+    const count = async (): Promise<number> => {
+      const text = await h.metrics.registry.getSingleMetricAsString('portcullis_authn_success_total');
+      const line = text.split('\n').find((l) => l.startsWith('portcullis_authn_success_total{'));
+      assert.ok(line === undefined || /route="orders",method="api_key"/.test(line), line);
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    const before = await count();
+    for (let i = 0; i < 3; i++)
+      assert.equal(await outcome(stage, fakeContext({ headers: { 'x-api-key': key } })), undefined);
+    assert.equal(await count(), before + 3);
+    assert.equal(await count(), before + 3, 'a scrape does not count twice');
+    // A second stage of the same route (a reload) adds to the same series.
+    const reloaded = (await h.build({ authentication: { anyOf: ['api_key'] } }))!;
+    assert.equal(await outcome(reloaded, fakeContext({ headers: { 'x-api-key': key } })), undefined);
+    assert.equal(await outcome(stage, fakeContext({ headers: { 'x-api-key': key } })), undefined);
+    assert.equal(await count(), before + 5);
+    const refused = await outcome(stage, fakeContext({ headers: { 'x-api-key': `${key.slice(0, -3)}abc` } }));
+    assert.equal(refused?.status, 401);
+    assert.equal(await count(), before + 5, 'failures are not successes');
   });
 
   test('rotation overlap: old and new keys both work until notAfter, then only the new one', async () => {
