@@ -11,30 +11,31 @@ const plainRoles = new WeakMap<Identity, readonly string[]>();
 /**
  * The caller's roles: those authentication set (token claims and the store's consumer), those
  * under the configured claim paths of the identity's attributes, and `authenticated`.
- * Computed once per request.
+ * Computed once per identity object without claim paths (the same array every time), else once
+ * per request.
  */
 export function callerRoles(
   ctx: RequestContext,
   claimPaths: readonly (readonly string[])[],
 ): readonly string[] {
-  const cached = ctx.state.get(ROLES_KEY) as readonly string[] | undefined;
-  if (cached !== undefined) return cached;
   const identity = ctx.identity;
-  let roles: readonly string[] = NONE;
-  if (identity !== undefined && claimPaths.length === 0) {
-    roles = plainRoles.get(identity) ?? NONE;
-    if (roles === NONE) {
+  if (identity === undefined) return NONE;
+  if (claimPaths.length === 0) {
+    let roles = plainRoles.get(identity);
+    if (roles === undefined) {
       const set = new Set<string>(identity.roles);
       addAuthenticated(set, identity);
-      roles = [...set];
+      roles = Object.freeze([...set]);
       plainRoles.set(identity, roles);
     }
-  } else if (identity !== undefined) {
-    const set = new Set<string>(identity.roles);
-    for (const path of claimPaths) addRoles(set, readPath(identity.attributes, path));
-    addAuthenticated(set, identity);
-    roles = [...set];
+    return roles;
   }
+  const cached = ctx.state.get(ROLES_KEY) as readonly string[] | undefined;
+  if (cached !== undefined) return cached;
+  const set = new Set<string>(identity.roles);
+  for (const path of claimPaths) addRoles(set, readPath(identity.attributes, path));
+  addAuthenticated(set, identity);
+  const roles = [...set];
   ctx.state.set(ROLES_KEY, roles);
   return roles;
 }

@@ -42,16 +42,37 @@ export default defineStage<AuthorizationConfig>({
     if (policy === undefined || permissions === undefined) return undefined;
     const { claimPaths } = policy;
     const log = policy.audit;
+    /** `role:*` for each role granted everything, written once. */
+    const grantsAll = new Map<string, string>();
+    for (const [role, set] of permissions) if (set.all) grantsAll.set(role, `${role}:*`);
+    const mayBePrivileged = policy.privileged.length > 0;
+    /**
+     * The grant `isGranted` would return whatever the request, when the first of the caller's
+     * roles that has permissions on this route grants everything (`*`, which also covers
+     * privileged operations); else undefined and the request decides.
+     */
+    const grantForAnyRequest = (roles: readonly string[]): string | undefined => {
+      if (grantsAll.size === 0) return undefined;
+      for (let i = 0; i < roles.length; i++) {
+        const role = roles[i]!;
+        if (permissions.has(role)) return grantsAll.get(role);
+      }
+      return undefined;
+    };
     return {
       name: STAGE,
       run(ctx) {
         if (ctx.identity === undefined)
           deny(log, ctx, { check: 'no_identity', rule: 'rbac', reason: 'no_identity' });
         const roles = callerRoles(ctx, claimPaths);
-        const request = authzRequest(ctx);
-        const privileged = isPrivileged(policy, ctx, request);
-        const grant = isGranted(permissions, roles, request, privileged);
+        // Privileged calls are audited even when granted; without an OpenAPI operation or a
+        // `privileged` selector there can be none, and the request view is not needed.
+        const privileged =
+          (ctx.operation !== undefined || mayBePrivileged) && isPrivileged(policy, ctx, authzRequest(ctx));
+        const grant =
+          grantForAnyRequest(roles) ?? isGranted(permissions, roles, authzRequest(ctx), privileged);
         if (grant === undefined) {
+          const request = authzRequest(ctx);
           deny(log, ctx, {
             check: 'rbac',
             rule: privileged ? 'privileged' : 'permissions',

@@ -61,6 +61,52 @@ describe('authorization stages with hand-made contexts', () => {
     refused(() => stage.run(requestContext({ path: '/x' })));
   });
 
+  test("grant-all: the first of the caller's roles with permissions decides, as before the shortcut", async () => {
+    const { stage, logs } = await buildAccess(def(rbac), {
+      authorization: {
+        roles: {
+          admin: { permissions: ['*'] },
+          reader: { permissions: ['GET /items/{id}'] },
+          empty: { permissions: [] },
+        },
+        privileged: ['DELETE /items/{id}'],
+      },
+    });
+    assert.ok(stage);
+    const grant = (roles: string[], method = 'GET', path = '/items/7'): unknown => {
+      const ctx = requestContext({ method, path, identity: identity({ roles }) });
+      stage.run(ctx);
+      return ctx.logFields.authzGrant;
+    };
+    assert.equal(grant(['admin']), 'admin:*');
+    assert.equal(grant(['unknown', 'admin']), 'admin:*', 'roles without permissions are skipped');
+    assert.equal(grant(['reader', 'admin']), 'reader:GET /items/{id}', 'an earlier specific grant wins');
+    assert.equal(grant(['reader', 'admin'], 'POST'), 'admin:*', 'then the later grant-all');
+    assert.equal(grant(['empty', 'admin'], 'POST'), 'admin:*');
+    refused(() => grant(['reader'], 'POST'));
+    refused(() => grant(['empty']));
+    refused(() => grant([]), 'forbidden');
+    // `*` grants a privileged operation, which is still audited.
+    assert.equal(grant(['admin'], 'DELETE'), 'admin:*');
+    assert.ok(logs.some((line) => line.event === 'authz_privileged' && line.rule === 'admin:*'));
+    refused(() => grant(['reader'], 'DELETE'));
+    // The same identity object twice (cached API keys and tokens): same answer.
+    const cached = identity({ roles: ['reader'] });
+    for (let i = 0; i < 2; i++)
+      refused(() => stage.run(requestContext({ method: 'POST', path: '/items/7', identity: cached })));
+  });
+
+  test('a route without grant-all roles decides per request', async () => {
+    const { stage } = await buildAccess(def(rbac), {
+      authorization: { roles: { reader: { permissions: ['GET /items/{id}'] } } },
+    });
+    assert.ok(stage);
+    const cached = identity({ roles: ['reader'] });
+    assert.equal(stage.run(requestContext({ path: '/items/1', identity: cached })), undefined);
+    refused(() => stage.run(requestContext({ path: '/orders/1', identity: cached })));
+    assert.equal(stage.run(requestContext({ path: '/items/2', identity: cached })), undefined);
+  });
+
   test('the authenticated role', async () => {
     const { stage } = await buildAccess(def(rbac), {
       authorization: { roles: { authenticated: { permissions: ['GET /status'] } } },
