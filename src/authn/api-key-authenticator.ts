@@ -9,7 +9,8 @@ import {
   parseApiKey,
   SECRET_LENGTH,
 } from './api-key-format.js';
-import { hashesEqual, stringsEqual } from './api-key-hash.js';
+import { hashesEqual } from './api-key-hash.js';
+import { stringsEqual } from './constant-time.js';
 import type { ApiKeyDirectory, ApiKeyEntry } from './api-key-directory.js';
 import { API_KEY_SETTINGS_SCHEMA, type ApiKeySettings, type RouteAuthenticationConfig } from './config.js';
 import { apiKeyRuntime, apiKeySettings } from './api-key-runtime.js';

@@ -13,14 +13,3 @@ export function hashesEqual(presented: Buffer, stored: Buffer): boolean {
   }
   return crypto.timingSafeEqual(presented, stored);
 }
-
-/**
- * Constant-time equality of a presented string with a known one: the time depends on the known
- * string's length only, never on where the two first differ. (No early exit and no branch on the
- * characters; `charCodeAt` past the end gives NaN, which `^` turns into 0 and the length check catches.)
- */
-export function stringsEqual(presented: string, known: string): boolean {
-  let diff = presented.length ^ known.length;
-  for (let i = 0; i < known.length; i++) diff |= presented.charCodeAt(i) ^ known.charCodeAt(i);
-  return diff === 0;
-}

@@ -8,7 +8,7 @@ import { KeysUnavailableError } from './jwks-cache.js';
 import { identityFromClaims, type CompiledClaimMapping } from './jwt-claims.js';
 import type { KeySource } from './jwt-keys.js';
 import type { RevocationWatch } from './jwt-revocation.js';
-import { VerifiedTokenCache, type VerifiedToken } from './jwt-token-cache.js';
+import type { VerifiedTokenCache, VerifiedToken } from './jwt-token-cache.js';
 
 export interface JwtVerifierOptions {
   readonly issuer: string;
@@ -85,30 +85,42 @@ export class JwtVerifier {
 
   /** Verifies `token` (already size-checked) and returns the identity, or throws AuthenticationFailure. */
   verify(token: string, ctx: RequestContext | undefined): Identity | Promise<Identity> {
-    const { cache } = this.options;
-    const now = this.now();
-    const key = cache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
-    let entry = key === undefined ? undefined : cache?.get(key, now);
-    if (entry !== undefined && !this.stillValid(entry)) {
-      cache?.delete(key as string);
-      entry = undefined;
-    }
     // a cache hit stays synchronous: the runner's fast path
-    if (entry !== undefined) return this.accept(entry, key, ctx);
+    const cached = this.cached(token, ctx);
+    if (cached !== undefined) return cached;
+    const now = this.now();
     return this.verifyFresh(token, now).then((fresh) => {
-      if (key !== undefined) cache?.set(key, fresh, now);
-      return this.accept(fresh, key, ctx);
+      this.options.cache?.set(token, fresh, now);
+      return this.accept(fresh, token, ctx);
     });
   }
 
-  private accept(entry: VerifiedToken, key: string | undefined, ctx: RequestContext | undefined): Identity {
+  /**
+   * The identity of exactly this token when it was verified before and its entry still holds
+   * (unexpired, key still trusted); undefined when it must be verified. Throws like `verify` when
+   * a remembered token is refused now (revoked, certificate binding). Safe on unchecked input:
+   * only a token equal to a verified one is ever served.
+   */
+  cached(token: string, ctx: RequestContext | undefined): Identity | undefined {
+    const { cache } = this.options;
+    if (cache === undefined) return undefined;
+    const entry = cache.get(token, this.now());
+    if (entry === undefined) return undefined;
+    if (!this.stillValid(entry)) {
+      cache.delete(token);
+      return undefined;
+    }
+    return this.accept(entry, token, ctx);
+  }
+
+  private accept(entry: VerifiedToken, token: string, ctx: RequestContext | undefined): Identity {
     const { revocation, cache } = this.options;
     if (
       revocation !== undefined &&
       entry.jti !== undefined &&
       revocation.invalidated(entry.jti, entry.revocationEpoch)
     ) {
-      if (key !== undefined) cache?.delete(key);
+      cache?.delete(token);
       throw new AuthenticationFailure('jwt_revoked', {
         credentialId: entry.identity.credentialId ?? entry.jti,
       });

@@ -346,3 +346,70 @@ describe('certificate-bound tokens (RFC 8705)', () => {
     await refused(auth, await sign(), 'jwt_not_certificate_bound');
   });
 });
+
+describe('verified-token cache (signing input finds the entry, the signature is compared)', () => {
+  const sync = (auth: Authenticator, token: string, scheme = 'Bearer'): Identity => {
+    const result = auth.authenticate(fakeContext({ authorization: `${scheme} ${token}` }));
+    assert.ok(result !== undefined && !(result instanceof Promise), 'served from the cache');
+    return result;
+  };
+  const flip = (text: string, at: number) =>
+    text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+
+  test('a verified token is served synchronously, the same identity every time', async () => {
+    const auth = await authenticator(esIssuer);
+    const token = await sign({ jti: 'c1' });
+    const first = (await auth.authenticate(bearer(token))) as Identity;
+    assert.equal(sync(auth, token), first);
+    assert.equal(sync(auth, token), first);
+    // other spellings of the scheme take the checked path and still find the entry
+    assert.equal(sync(auth, token, 'bearer'), first);
+    assert.equal(sync(auth, `${token}  `), first);
+  });
+
+  test("the cached token's header and payload with another signature are refused", async () => {
+    const auth = await authenticator(esIssuer);
+    const token = await sign({ jti: 'c2' });
+    await auth.authenticate(bearer(token));
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    for (const at of [0, 10, sig.length - 2])
+      await refused(auth, `${h}.${p}.${flip(sig, at)}`, 'jwt_bad_signature');
+    await refused(auth, `${h}.${p}.${sig}AAAA`);
+    await refused(auth, `${h}.${p}.${sig.slice(0, -4)}`);
+    await refused(auth, `${h}.${p}.`);
+    await refused(auth, `${h}.${p}`);
+    // signed by an attacker's key for the same header and payload
+    const forged = await new SignJWT(
+      JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>,
+    )
+      .setProtectedHeader(JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string })
+      .sign(attacker.privateKey);
+    assert.equal(forged.split('.').slice(0, 2).join('.'), `${h}.${p}`);
+    await refused(auth, forged, 'jwt_bad_signature');
+    assert.ok(sync(auth, token), 'refused look-alikes do not evict the verified token');
+  });
+
+  test('the cached signature on another header or payload is refused', async () => {
+    const auth = await authenticator(esIssuer);
+    const token = await sign({ jti: 'c3' });
+    await auth.authenticate(bearer(token));
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const other = base64url.encode(
+      JSON.stringify({ ...goodPayload(), jti: 'c3', realm: { roles: ['root'] } }),
+    );
+    await refused(auth, `${h}.${other}.${sig}`, 'jwt_bad_signature');
+    await refused(auth, `${h}.${p}x.${sig}`);
+    await refused(auth, `${h}x.${p}.${sig}`);
+    await refused(auth, `${h}.${p}.${sig}.${sig}`);
+  });
+
+  test('an expired token is refused even though it was cached', async () => {
+    const auth = await authenticator({ ...esIssuer, clockSkewSec: 0 });
+    const exp = now() + 1;
+    const token = await sign({ jti: 'c4', exp });
+    await auth.authenticate(bearer(token));
+    assert.ok(sync(auth, token));
+    while (Date.now() < exp * 1000 + 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    await refused(auth, token, 'jwt_expired');
+  });
+});
