@@ -8,30 +8,36 @@ import type { Decision, GcraSpec, Reservation, ReserveSpec, WindowSpec } from '.
 /** Float tolerance so that sums of fractional emission intervals never refuse an exact fit. */
 const EPSILON_MS = 1e-6;
 
-export interface GcraOutcome {
-  readonly decision: Decision;
-  /** New TAT to store, or undefined when refused (nothing changes). */
-  readonly tat: number | undefined;
-}
-
-export function gcraStep(storedTat: number, now: number, spec: GcraSpec, cost: number): GcraOutcome {
+/**
+ * One GCRA decision as a single signed number, the form the Redis script answers with:
+ * `newTat - now` (>= 0) when admitted, `-(allowAt - now)` (< 0: minus the wait) when refused.
+ * The caller stores `now + offset` as the new TAT when it is admitted.
+ */
+export function gcraOffset(storedTat: number, now: number, spec: GcraSpec, cost: number): number {
   const tat = storedTat > now ? storedTat : now;
   const newTat = tat + cost * spec.emissionMs;
   const allowAt = newTat - spec.burst * spec.emissionMs;
-  if (allowAt > now + EPSILON_MS) {
+  return allowAt > now + EPSILON_MS ? now - allowAt : newTat - now;
+}
+
+/** The decision an offset from `gcraOffset` (or the Redis script) stands for. */
+export function gcraDecision(offset: number, spec: GcraSpec, cost: number): Decision {
+  const burstMs = spec.burst * spec.emissionMs;
+  if (offset < 0) {
+    // refused: allowAt - now = -offset; tat - now = allowAt - now + (burst - cost) * T
     return {
-      decision: { allowed: false, remaining: 0, retryAfterMs: allowAt - now, resetMs: tat - now },
-      tat: undefined,
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: -offset,
+      resetMs: burstMs - cost * spec.emissionMs - offset,
     };
   }
+  // admitted: now - allowAt = burst * T - (newTat - now)
   return {
-    decision: {
-      allowed: true,
-      remaining: Math.floor((now - allowAt) / spec.emissionMs),
-      retryAfterMs: 0,
-      resetMs: newTat - now,
-    },
-    tat: newTat,
+    allowed: true,
+    remaining: Math.floor((burstMs - offset) / spec.emissionMs),
+    retryAfterMs: 0,
+    resetMs: offset,
   };
 }
 

@@ -6,6 +6,8 @@ import { isIPv4, isIPv6 } from 'node:net';
  * would be trivial to dodge). IPv4-mapped IPv6 addresses count as IPv4.
  */
 export function ipGroup(ip: string, v6Bits = 64, v4Bits = 32): string {
+  // the common case, per request: an IPv4 address (or anything without a colon) kept whole
+  if (v4Bits >= 32 && ip.indexOf(':') === -1) return ip;
   if (ip.startsWith('::ffff:') && isIPv4(ip.slice(7))) return ipv4Group(ip.slice(7), v4Bits);
   if (isIPv4(ip)) return ipv4Group(ip, v4Bits);
   if (!isIPv6(ip)) return ip;

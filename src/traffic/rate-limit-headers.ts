@@ -26,3 +26,26 @@ export function retryAfterSeconds(ms: number): string {
 export function sfString(value: string): string {
   return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, '\\$&')}"`;
 }
+
+/**
+ * `stateItem` for one policy that remembers the last item it formatted: consecutive answers of
+ * a route often carry the same `r` and `t`, and then no string is built.
+ */
+export class StateItemFormatter {
+  private remaining = -1;
+  private seconds = -1;
+  private item = '';
+
+  constructor(private readonly quotedName: string) {}
+
+  format(remaining: number, resetMs: number): string {
+    const r = remaining > 0 ? remaining : 0;
+    const t = resetMs > 0 ? Math.ceil(resetMs / 1000) : 0;
+    if (r !== this.remaining || t !== this.seconds) {
+      this.remaining = r;
+      this.seconds = t;
+      this.item = `${this.quotedName};r=${r};t=${t}`;
+    }
+    return this.item;
+  }
+}

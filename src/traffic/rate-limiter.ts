@@ -1,11 +1,18 @@
 import type { StoreErrorPolicy } from '../counters/config.js';
-import { CounterStoreUnavailable, type Decision, type GcraSpec, type WindowSpec } from '../counters/types.js';
+import type { MemoryCounterStore, MemoryKeyspace } from '../counters/memory-store.js';
+import {
+  CounterStoreUnavailable,
+  type CounterStore,
+  type Decision,
+  type GcraSpec,
+  type WindowSpec,
+} from '../counters/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { CountersService } from './counters-service.js';
 import { parseDuration } from './duration.js';
-import { compileKey, type KeyPart } from './limit-key.js';
-import { policyItem, retryAfterSeconds, sfString, stateItem } from './rate-limit-headers.js';
+import { compileKeyParts, type KeyPart } from './limit-key.js';
+import { StateItemFormatter, policyItem, retryAfterSeconds, sfString } from './rate-limit-headers.js';
 
 export interface RateLimitConfig {
   readonly name?: string;
@@ -38,15 +45,18 @@ interface Shape {
 
 interface CompiledLimit {
   readonly name: string;
-  readonly quotedName: string;
-  readonly prefix: string;
-  readonly key: (ctx: RequestContext) => string;
-  readonly algorithm: 'gcra' | 'sliding-window';
+  /** The counter key is `head + subject(ctx)`; head is `rl:<route or *>:<name>:` (+ a fixed tag). */
+  readonly head: string;
+  readonly subject: (ctx: RequestContext) => string;
+  /** On the memory store: the counters under `head`, looked up by subject alone. */
+  readonly space: MemoryKeyspace | undefined;
+  readonly gcra: boolean;
   readonly cost: number;
   readonly onStoreError: StoreErrorPolicy;
   readonly shape: Shape;
   readonly nodes: number;
   readonly overrides: WeakMap<object, Shape | null>;
+  readonly state: StateItemFormatter;
 }
 
 export interface RateLimiterOptions {
@@ -76,40 +86,49 @@ export function limitName(config: RateLimitConfig, index: number): string {
 
 /**
  * The limits of one route, compiled at load. `check` decides every limit for a request: sync on
- * the memory store, one script per limit (run in parallel) on Redis. A refusal throws
- * `rate_limited`; a store outage applies each limit's explicit `onStoreError`.
+ * the memory store (no promise, no array: the runner continues at once), one script per limit
+ * (run in parallel) on Redis. A refusal throws `rate_limited`; a store outage applies each
+ * limit's explicit `onStoreError`.
  */
 export class RateLimiter {
   private readonly limits: readonly CompiledLimit[];
-  private readonly sync: boolean;
-  private readonly baseShapes: readonly Shape[];
+  /** Counters are in memory: decisions are synchronous. */
+  private readonly local: boolean;
+  private readonly shared: CounterStore;
+  /** `RateLimit-Policy` for the configured shapes (without consumer overrides). */
+  private readonly basePolicy: string;
 
   constructor(
     configs: readonly RateLimitConfig[],
     private readonly counters: CountersService,
     private readonly options: RateLimiterOptions,
   ) {
-    this.sync = counters.store.kind === 'memory';
+    this.shared = counters.store;
+    const local = counters.store.kind === 'memory' ? (counters.store as MemoryCounterStore) : undefined;
+    this.local = local !== undefined;
     this.limits = configs.map((config, index) => {
       const name = limitName(config, index);
       const nodes = config.fallbackNodes ?? counters.expectedNodes;
+      const { head, subject } = compileKeyParts(config.key ?? ['consumer'], {
+        ipv6Prefix: config.ipv6Prefix ?? 64,
+        ipv4Prefix: config.ipv4Prefix ?? 32,
+        prefix: `rl:${config.shared === true ? '*' : options.routeName}:${name}:`,
+      });
       return {
         name,
-        quotedName: sfString(name),
-        prefix: `rl:${config.shared === true ? '*' : options.routeName}:${name}:`,
-        key: compileKey(config.key ?? ['consumer'], {
-          ipv6Prefix: config.ipv6Prefix ?? 64,
-          ipv4Prefix: config.ipv4Prefix ?? 32,
-        }),
-        algorithm: config.algorithm ?? 'gcra',
+        head,
+        subject,
+        space: local?.keyspace(head),
+        gcra: (config.algorithm ?? 'gcra') === 'gcra',
         cost: config.cost ?? 1,
         onStoreError: config.onStoreError ?? counters.defaultPolicy,
         shape: shapeOf(name, config.rate, parseDuration(config.per), config.burst ?? config.rate, nodes),
         nodes,
         overrides: new WeakMap(),
+        state: new StateItemFormatter(sfString(name)),
       };
     });
-    this.baseShapes = this.limits.map((l) => l.shape);
+    this.basePolicy = this.limits.map((l) => l.shape.policy).join(', ');
   }
 
   get names(): readonly string[] {
@@ -118,36 +137,50 @@ export class RateLimiter {
 
   check(ctx: RequestContext): void | Promise<void> {
     const overrides = overridesOf(ctx);
-    const shapes =
-      overrides === undefined ? this.baseShapes : this.limits.map((l) => this.shapeFor(l, overrides));
-    if (this.sync) {
-      const decisions: Decision[] = [];
-      for (let i = 0; i < this.limits.length; i++) {
-        const limit = this.limits[i] as CompiledLimit;
-        const shape = shapes[i] as Shape;
-        const key = limit.prefix + limit.key(ctx);
-        const d =
-          limit.algorithm === 'gcra'
-            ? (this.counters.store.gcra(key, shape.gcra, limit.cost) as Decision)
-            : (this.counters.store.slidingWindow(key, shape.window, limit.cost) as Decision);
-        decisions.push(d);
-        if (!d.allowed) break;
-      }
-      this.finish(ctx, decisions, shapes);
+    if (this.local) {
+      this.checkLocal(ctx, overrides);
       return;
     }
-    return Promise.all(this.limits.map((limit, i) => this.decideShared(ctx, limit, shapes[i] as Shape))).then(
-      (decisions) => this.finish(ctx, decisions, shapes),
-    );
+    if (this.limits.length === 1) {
+      const limit = this.limits[0] as CompiledLimit;
+      return this.decideShared(ctx, limit, this.shapeFor(limit, overrides)).then((d) =>
+        this.finishOne(ctx, overrides, limit, d),
+      );
+    }
+    return Promise.all(
+      this.limits.map((limit) => this.decideShared(ctx, limit, this.shapeFor(limit, overrides))),
+    ).then((decisions) => this.finish(ctx, overrides, decisions));
   }
 
-  private async decideShared(ctx: RequestContext, limit: CompiledLimit, shape: Shape): Promise<Decision> {
-    const key = limit.prefix + limit.key(ctx);
-    try {
-      return limit.algorithm === 'gcra'
-        ? await this.counters.store.gcra(key, shape.gcra, limit.cost)
-        : await this.counters.store.slidingWindow(key, shape.window, limit.cost);
-    } catch (error) {
+  /** Memory store: limits in order, stopping at the first refusal. */
+  private checkLocal(ctx: RequestContext, overrides: Record<string, unknown> | undefined): void {
+    const limits = this.limits;
+    let state = '';
+    for (let i = 0; i < limits.length; i++) {
+      const limit = limits[i] as CompiledLimit;
+      const shape = this.shapeFor(limit, overrides);
+      const space = limit.space as MemoryKeyspace;
+      const d = limit.gcra
+        ? space.gcra(limit.subject(ctx), shape.gcra, limit.cost)
+        : space.slidingWindow(limit.subject(ctx), shape.window, limit.cost);
+      if (this.options.headers) {
+        const item = limit.state.format(d.remaining, d.allowed ? d.resetMs : d.retryAfterMs);
+        state = i === 0 ? item : `${state}, ${item}`;
+      }
+      if (!d.allowed) {
+        if (this.options.headers) this.setHeaders(ctx, overrides, state);
+        throw refusal(ctx, limit, d);
+      }
+    }
+    if (this.options.headers) this.setHeaders(ctx, overrides, state);
+  }
+
+  private decideShared(ctx: RequestContext, limit: CompiledLimit, shape: Shape): Promise<Decision> {
+    const key = limit.head + limit.subject(ctx);
+    const pending = limit.gcra
+      ? this.shared.gcra(key, shape.gcra, limit.cost)
+      : this.shared.slidingWindow(key, shape.window, limit.cost);
+    return (pending as Promise<Decision>).then(undefined, (error: unknown) => {
       if (!(error instanceof CounterStoreUnavailable)) throw error;
       this.counters.storeFailed(error, limit.name, limit.onStoreError);
       ctx.logFields.counterStore = limit.onStoreError;
@@ -158,40 +191,66 @@ export class RateLimiter {
           cause: error,
         });
       }
-      return limit.algorithm === 'gcra'
+      return limit.gcra
         ? (this.counters.fallback.gcra(key, shape.localGcra, limit.cost) as Decision)
         : (this.counters.fallback.slidingWindow(key, shape.localWindow, limit.cost) as Decision);
-    }
+    });
   }
 
-  private finish(ctx: RequestContext, decisions: readonly Decision[], shapes: readonly Shape[]): void {
-    let refused: number | undefined;
-    for (let i = 0; i < decisions.length; i++) {
-      if (!(decisions[i] as Decision).allowed) {
-        refused = i;
-        break;
-      }
-    }
+  private finishOne(
+    ctx: RequestContext,
+    overrides: Record<string, unknown> | undefined,
+    limit: CompiledLimit,
+    d: Decision,
+  ): void {
     if (this.options.headers) {
-      let policy = '';
-      for (let i = 0; i < shapes.length; i++) policy += (i === 0 ? '' : ', ') + (shapes[i] as Shape).policy;
+      this.setHeaders(
+        ctx,
+        overrides,
+        limit.state.format(d.remaining, d.allowed ? d.resetMs : d.retryAfterMs),
+      );
+    }
+    if (!d.allowed) throw refusal(ctx, limit, d);
+  }
+
+  private finish(
+    ctx: RequestContext,
+    overrides: Record<string, unknown> | undefined,
+    decisions: readonly Decision[],
+  ): void {
+    if (this.options.headers) {
       let state = '';
       for (let i = 0; i < decisions.length; i++) {
         const d = decisions[i] as Decision;
-        const name = (this.limits[i] as CompiledLimit).quotedName;
-        state += (i === 0 ? '' : ', ') + stateItem(name, d.remaining, d.allowed ? d.resetMs : d.retryAfterMs);
+        const item = (this.limits[i] as CompiledLimit).state.format(
+          d.remaining,
+          d.allowed ? d.resetMs : d.retryAfterMs,
+        );
+        state = i === 0 ? item : `${state}, ${item}`;
       }
-      ctx.responseHeaders['ratelimit-policy'] = policy;
-      ctx.responseHeaders['ratelimit'] = state;
+      this.setHeaders(ctx, overrides, state);
     }
-    if (refused === undefined) return;
-    const d = decisions[refused] as Decision;
-    const name = (this.limits[refused] as CompiledLimit).name;
-    ctx.logFields.rateLimit = name;
-    throw new GatewayError('rate_limited', {
-      headers: { 'retry-after': retryAfterSeconds(d.retryAfterMs) },
-      reason: `rate_limit:${name}`,
-    });
+    for (let i = 0; i < decisions.length; i++) {
+      const d = decisions[i] as Decision;
+      if (!d.allowed) throw refusal(ctx, this.limits[i] as CompiledLimit, d);
+    }
+  }
+
+  private setHeaders(
+    ctx: RequestContext,
+    overrides: Record<string, unknown> | undefined,
+    state: string,
+  ): void {
+    let policy = this.basePolicy;
+    if (overrides !== undefined) {
+      policy = '';
+      for (let i = 0; i < this.limits.length; i++) {
+        const limit = this.limits[i] as CompiledLimit;
+        policy += (i === 0 ? '' : ', ') + this.shapeFor(limit, overrides).policy;
+      }
+    }
+    ctx.responseHeaders['ratelimit-policy'] = policy;
+    ctx.responseHeaders['ratelimit'] = state;
   }
 
   private shapeFor(limit: CompiledLimit, overrides: Record<string, unknown> | undefined): Shape {
@@ -205,6 +264,14 @@ export class RateLimiter {
     }
     return shape ?? limit.shape;
   }
+}
+
+function refusal(ctx: RequestContext, limit: CompiledLimit, d: Decision): GatewayError {
+  ctx.logFields.rateLimit = limit.name;
+  return new GatewayError('rate_limited', {
+    headers: { 'retry-after': retryAfterSeconds(d.retryAfterMs) },
+    reason: `rate_limit:${limit.name}`,
+  });
 }
 
 function overridesOf(ctx: RequestContext): Record<string, unknown> | undefined {

@@ -153,3 +153,49 @@ test('a shared limit must be declared identically on every route', async () => {
     /shared rate limit "s" is declared differently/,
   );
 });
+
+test('a shared limit counts across routes; same-named limits on two routes do not', async () => {
+  const services = fakeServices();
+  const on = async (route: string, section: unknown): Promise<AccessStage> =>
+    (await stage.build(section as never, fakeBuild(services, { route: { name: route } }))) as AccessStage;
+  const sharedA = await on('a', [{ name: 's', rate: 2, per: '1h', key: ['ip'], shared: true }]);
+  const sharedB = await on('b', [{ name: 's', rate: 2, per: '1h', key: ['ip'], shared: true }]);
+  assert.equal(attempt(sharedA, fakeContext()), undefined);
+  assert.equal(attempt(sharedB, fakeContext()), undefined);
+  assert.equal(attempt(sharedA, fakeContext())?.code, 'rate_limited');
+  const ownC = await on('c', [{ name: 'o', rate: 1, per: '1h', key: ['ip'] }]);
+  const ownD = await on('d', [{ name: 'o', rate: 1, per: '1h', key: ['ip'] }]);
+  assert.equal(attempt(ownC, fakeContext()), undefined);
+  assert.equal(attempt(ownD, fakeContext()), undefined);
+  assert.equal(attempt(ownC, fakeContext())?.code, 'rate_limited');
+});
+
+test('a rebuilt stage (config reload) keeps counting where the previous one was', async () => {
+  const services = fakeServices();
+  const section = [{ name: 'hourly', rate: 2, per: '1h', key: ['ip'] }];
+  const first = (await stage.build(section as never, fakeBuild(services))) as AccessStage;
+  assert.equal(attempt(first, fakeContext()), undefined);
+  assert.equal(attempt(first, fakeContext()), undefined);
+  const second = (await stage.build(section as never, fakeBuild(services))) as AccessStage;
+  assert.equal(attempt(second, fakeContext())?.code, 'rate_limited');
+});
+
+test('RateLimit follows every answer: the remembered item is never stale', async () => {
+  const s = await build([
+    { name: 'a', rate: 3, per: '1h', key: ['ip'] },
+    { name: 'b', rate: 2, per: '1h', key: ['ip'] },
+  ]);
+  const seen: string[] = [];
+  for (const ip of ['192.0.2.1', '192.0.2.1', '192.0.2.2', '192.0.2.1']) {
+    const ctx = fakeContext({ ip });
+    attempt(s, ctx);
+    seen.push(ctx.responseHeaders['ratelimit'] ?? '');
+  }
+  assert.deepEqual(seen, [
+    '"a";r=2;t=1200, "b";r=1;t=1800',
+    '"a";r=1;t=2400, "b";r=0;t=3600',
+    '"a";r=2;t=1200, "b";r=1;t=1800',
+    // refused by b: a counted it (limits are independent), b shows the wait
+    '"a";r=0;t=3600, "b";r=0;t=1800',
+  ]);
+});
