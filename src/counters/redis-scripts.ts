@@ -1,7 +1,7 @@
 /**
  * One Lua script per decision. Each touches one key, reads the clock with `TIME` inside Redis
- * (gateway clock skew cannot move a limit), and mirrors algorithms.ts. Fractional values are
- * returned as strings because Redis truncates Lua numbers to integers.
+ * (gateway clock skew cannot move a limit), and mirrors algorithms.ts. Redis truncates Lua
+ * numbers to integers: GCRA answers whole microseconds, the others fractional values as strings.
  */
 
 const NOW = `
@@ -9,20 +9,23 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
-/** KEYS[1] TAT; ARGV emissionMs, burst, cost → {allowed, remaining, retryAfterMs, resetMs} */
+/**
+ * KEYS[1] TAT; ARGV emissionMs, burst, cost → one integer, microseconds: `newTat - now` (>= 0)
+ * when admitted, `-(allowAt - now)` (< 0) when refused; `gcraDecision` turns it into the
+ * decision (one integer is the cheapest reply to send and parse).
+ */
 export const GCRA_SCRIPT = `${NOW}
 local T = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local newTat = tat + cost * T
-local allowAt = newTat - burst * T
+local allowAt = newTat - tonumber(ARGV[2]) * T
 if allowAt > now + 1e-6 then
-  return {0, 0, tostring(allowAt - now), tostring(tat - now)}
+  return math.floor((now - allowAt) * 1000)
 end
 redis.call('SET', KEYS[1], string.format('%.6f', newTat), 'PX', math.max(1, math.ceil(newTat - now)))
-return {1, math.floor((now - allowAt) / T), '0', tostring(newTat - now)}
+return math.floor((newTat - now) * 1000)
 `;
 
 /** KEYS[1] hash {window index → count}; ARGV windowMs, limit, cost → as GCRA */

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { Command, Redis } from 'ioredis';
+import { gcraDecision } from './algorithms.js';
 import { GCRA_SCRIPT, INCREMENT_SCRIPT, RESERVE_SCRIPT, WINDOW_SCRIPT } from './redis-scripts.js';
 import type { RedisClient } from './redis-client.js';
 import {
@@ -13,38 +15,99 @@ import {
 } from './types.js';
 
 type Reply = (string | number)[];
-type ScriptCommand = (key: string, ...args: (string | number)[]) => Promise<Reply>;
-
-interface ScriptCommands {
-  pcGcra: ScriptCommand;
-  pcWindow: ScriptCommand;
-  pcReserve: ScriptCommand;
-  pcIncrement: ScriptCommand;
-}
 
 /** Longest logical key kept as written; longer ones (header values, ...) are hashed. */
 const MAX_PLAIN_KEY = 120;
 
+/** A script and the wire forms of `EVALSHA <sha> 1` and `EVAL <lua> 1` (one key, `argc` arguments). */
+class Script {
+  readonly sha: string;
+  readonly evalshaHead: string;
+  readonly evalHead: string;
+  /** Connections (sockets) that were sent the script itself with EVAL. */
+  readonly loadedOn = new WeakSet<object>();
+
+  constructor(
+    readonly lua: string,
+    argc: number,
+  ) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+    this.evalshaHead = `*${4 + argc}\r\n$7\r\nevalsha\r\n$40\r\n${this.sha}\r\n$1\r\n1\r\n`;
+    this.evalHead = `*${4 + argc}\r\n$4\r\neval\r\n$${Buffer.byteLength(lua)}\r\n${lua}\r\n$1\r\n1\r\n`;
+  }
+}
+
+const GCRA = new Script(GCRA_SCRIPT, 3);
+const WINDOW = new Script(WINDOW_SCRIPT, 3);
+const RESERVE = new Script(RESERVE_SCRIPT, 3);
+const INCREMENT = new Script(INCREMENT_SCRIPT, 3);
+
+/** The arguments after the key, as strings and in wire form. */
+interface ScriptArgs {
+  readonly cost: number;
+  readonly values: readonly string[];
+  readonly wire: string;
+}
+
+function scriptArgs(cost: number, values: readonly (string | number)[]): ScriptArgs {
+  const strings = values.map(String);
+  return { cost, values: strings, wire: strings.map((v) => `$${Buffer.byteLength(v)}\r\n${v}\r\n`).join('') };
+}
+
 /**
- * Counters in Redis: every decision is one EVALSHA (ioredis `defineCommand` falls back to EVAL
- * on NOSCRIPT) touching one key, so one round trip; the key is wrapped in a hash tag so it maps
- * to a single Cluster slot. Every failure rejects with CounterStoreUnavailable.
+ * EVALSHA with its wire form built by the store: the script head and a limit's arguments are
+ * constant, only the key (`body` starts with it) is written per call. Like ioredis' own script
+ * commands, the first command on each connection is sent as EVAL, which loads the script, so
+ * no decision normally meets NOSCRIPT. `args` stay the real arguments: Cluster routes by the key
+ * in them.
+ */
+class ScriptCommand extends Command {
+  constructor(
+    private readonly script: Script,
+    args: string[],
+    private readonly body: string,
+  ) {
+    super('evalsha', args, { replyEncoding: 'utf8' });
+  }
+
+  override toWritable(socket: object): string {
+    if (this.script.loadedOn.has(socket)) {
+      if (this.name === 'eval') {
+        // resent (reconnect, Cluster redirect) to a connection that has the script
+        this.name = 'evalsha';
+        this.args[0] = this.script.sha;
+      }
+      return this.script.evalshaHead + this.body;
+    }
+    this.script.loadedOn.add(socket);
+    this.name = 'eval';
+    this.args[0] = this.script.lua;
+    return this.script.evalHead + this.body;
+  }
+}
+
+/**
+ * Counters in Redis: every decision is one EVALSHA touching one key, so one round trip (after a
+ * `NOSCRIPT`, one EVAL loads the script again); the key is wrapped in a hash tag so it maps to a
+ * single Cluster slot. Every failure rejects with CounterStoreUnavailable.
  */
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis' as const;
-  private readonly commands: ScriptCommands;
+  /** Script arguments by spec object (specs are built once per limit at config load). */
+  private readonly argsBySpec = new WeakMap<object, ScriptArgs>();
+  /** The socket corked for the current event-loop turn (standalone and Sentinel clients). */
+  private corked: Redis['stream'] | undefined;
+  private readonly flush = (): void => {
+    const stream = this.corked;
+    this.corked = undefined;
+    stream?.uncork();
+  };
 
   constructor(
     readonly client: RedisClient,
     private readonly keyPrefix = 'portcullis:',
     private readonly ownsClient = true,
-  ) {
-    client.defineCommand('pcGcra', { numberOfKeys: 1, lua: GCRA_SCRIPT });
-    client.defineCommand('pcWindow', { numberOfKeys: 1, lua: WINDOW_SCRIPT });
-    client.defineCommand('pcReserve', { numberOfKeys: 1, lua: RESERVE_SCRIPT });
-    client.defineCommand('pcIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
-    this.commands = client as unknown as ScriptCommands;
-  }
+  ) {}
 
   /** The Redis key for a logical key: `prefix{key}` (one slot), long keys hashed. */
   redisKey(key: string): string {
@@ -55,24 +118,42 @@ export class RedisCounterStore implements CounterStore {
     return `${this.keyPrefix}{${plain}}`;
   }
 
-  async gcra(key: string, spec: GcraSpec, cost: number): Promise<Decision> {
-    const r = await this.call(this.commands.pcGcra, key, spec.emissionMs, spec.burst, cost);
-    return toDecision(r);
+  gcra(key: string, spec: GcraSpec, cost: number): Promise<Decision> {
+    let args = this.argsBySpec.get(spec);
+    if (args === undefined || args.cost !== cost) {
+      args = scriptArgs(cost, [spec.emissionMs, spec.burst, cost]);
+      this.argsBySpec.set(spec, args);
+    }
+    return this.run(GCRA, key, args, (reply) => gcraDecision(Number(reply) / 1000, spec, cost));
   }
 
-  async slidingWindow(key: string, spec: WindowSpec, cost: number): Promise<Decision> {
-    const r = await this.call(this.commands.pcWindow, key, spec.windowMs, spec.limit, cost);
-    return toDecision(r);
+  slidingWindow(key: string, spec: WindowSpec, cost: number): Promise<Decision> {
+    let args = this.argsBySpec.get(spec);
+    if (args === undefined || args.cost !== cost) {
+      args = scriptArgs(cost, [spec.windowMs, spec.limit, cost]);
+      this.argsBySpec.set(spec, args);
+    }
+    return this.run(WINDOW, key, args, toDecision);
   }
 
-  async reserve(key: string, spec: ReserveSpec): Promise<Reservation> {
-    const r = await this.call(this.commands.pcReserve, key, spec.emissionMs, spec.burst, spec.delayFree);
-    return { allowed: r[0] === 1, delayMs: Number(r[1]), retryAfterMs: Number(r[2]) };
+  reserve(key: string, spec: ReserveSpec): Promise<Reservation> {
+    let args = this.argsBySpec.get(spec);
+    if (args === undefined) {
+      args = scriptArgs(0, [spec.emissionMs, spec.burst, spec.delayFree]);
+      this.argsBySpec.set(spec, args);
+    }
+    return this.run(RESERVE, key, args, (reply) => {
+      const r = reply as Reply;
+      return { allowed: r[0] === 1, delayMs: Number(r[1]), retryAfterMs: Number(r[2]) };
+    });
   }
 
-  async increment(key: string, cost: number, limit: number, ttlMs: number): Promise<QuotaCount> {
-    const r = await this.call(this.commands.pcIncrement, key, cost, limit, Math.max(1, Math.ceil(ttlMs)));
-    return { allowed: r[0] === 1, count: Number(r[1]) };
+  increment(key: string, cost: number, limit: number, ttlMs: number): Promise<QuotaCount> {
+    const args = scriptArgs(cost, [cost, limit, Math.max(1, Math.ceil(ttlMs))]);
+    return this.run(INCREMENT, key, args, (reply) => {
+      const r = reply as Reply;
+      return { allowed: r[0] === 1, count: Number(r[1]) };
+    });
   }
 
   async count(key: string): Promise<number> {
@@ -105,16 +186,43 @@ export class RedisCounterStore implements CounterStore {
     }
   }
 
-  private async call(command: ScriptCommand, key: string, ...args: (string | number)[]): Promise<Reply> {
-    try {
-      return await command.call(this.client, this.redisKey(key), ...args);
-    } catch (error) {
-      throw new CounterStoreUnavailable('redis decision failed', { cause: error });
-    }
+  /** One EVALSHA; a NOSCRIPT answer (script cache flushed, failover) is retried once as EVAL. */
+  private run<T>(script: Script, key: string, args: ScriptArgs, decode: (reply: unknown) => T): Promise<T> {
+    const redisKey = this.redisKey(key);
+    const body = `$${Buffer.byteLength(redisKey)}\r\n${redisKey}\r\n${args.wire}`;
+    this.batchWrites();
+    const sent = this.client.sendCommand(
+      new ScriptCommand(script, [script.sha, '1', redisKey, ...args.values], body),
+    ) as Promise<unknown>;
+    return sent.then(decode, (error: unknown) => {
+      if (!(error instanceof Error && error.message.includes('NOSCRIPT'))) throw unavailable(error);
+      return this.client.eval(script.lua, 1, redisKey, ...args.values).then(decode, (again: unknown) => {
+        throw unavailable(again);
+      });
+    });
+  }
+
+  /**
+   * Corks a standalone (or Sentinel) connection until the end of this event-loop turn: the
+   * decisions of all the requests read in one poll phase then leave in one write instead of one
+   * write (syscall) each. Still one EVALSHA per decision; nothing waits for earlier replies.
+   */
+  private batchWrites(): void {
+    if (this.corked !== undefined || !(this.client instanceof Redis)) return;
+    const stream = this.client.stream;
+    if (stream === undefined || this.client.status !== 'ready') return;
+    stream.cork();
+    this.corked = stream;
+    setImmediate(this.flush);
   }
 }
 
-function toDecision(r: Reply): Decision {
+function unavailable(cause: unknown): CounterStoreUnavailable {
+  return new CounterStoreUnavailable('redis decision failed', { cause });
+}
+
+function toDecision(reply: unknown): Decision {
+  const r = reply as Reply;
   return {
     allowed: r[0] === 1,
     remaining: Number(r[1]),

@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { MemoryCounterStore } from '../../src/counters/memory-store.js';
 import { RedisCounterStore } from '../../src/counters/redis-store.js';
 import { createRedisClient } from '../../src/counters/redis-client.js';
-import { CounterStoreUnavailable } from '../../src/counters/types.js';
+import { CounterStoreUnavailable, type Decision } from '../../src/counters/types.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { counterStoreContract } from './contract.js';
 
@@ -83,6 +84,63 @@ describe('redis counter store', () => {
       await assert.rejects(Promise.resolve(dead.increment('x', 1, 1, 1000)), CounterStoreUnavailable);
     } finally {
       dead.client.disconnect();
+    }
+  });
+
+  test("the one-integer GCRA answer decodes to the memory store's decisions", async () => {
+    const memory = new MemoryCounterStore({ now: () => 0 });
+    const spec = { emissionMs: 1000 / 3, burst: 3 };
+    const round = (d: Decision): Decision => ({
+      allowed: d.allowed,
+      remaining: d.remaining,
+      retryAfterMs: Math.round(d.retryAfterMs),
+      resetMs: Math.round(d.resetMs),
+    });
+    for (let i = 0; i < 5; i++) {
+      const fromRedis = round(await store.gcra('decode', spec, 1));
+      const fromMemory = round(memory.gcra('decode', spec, 1));
+      // Redis time moves between calls (microseconds): allow one millisecond of it
+      assert.equal(fromRedis.allowed, fromMemory.allowed, `request ${i + 1}`);
+      assert.equal(fromRedis.remaining, fromMemory.remaining, `request ${i + 1}`);
+      assert.ok(Math.abs(fromRedis.retryAfterMs - fromMemory.retryAfterMs) <= 1, `request ${i + 1}`);
+      assert.ok(Math.abs(fromRedis.resetMs - fromMemory.resetMs) <= 1, `request ${i + 1}`);
+    }
+  });
+
+  test('a new connection loads the script once (EVAL), then EVALSHA: no NOSCRIPT round trips', async () => {
+    await redis.cli('config', 'resetstat');
+    const client = createRedisClient({ type: 'redis', url: redis.url, commandTimeoutMs: 5000 });
+    await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    const fresh = new RedisCounterStore(client, 'test:');
+    try {
+      // 50 decisions written in one event-loop turn (one write on the socket)
+      const spec = { emissionMs: 1000, burst: 40 };
+      const decisions = await Promise.all(Array.from({ length: 50 }, () => fresh.gcra('batch', spec, 1)));
+      assert.equal(decisions.filter((d) => d.allowed).length, 40);
+      const stats = await redis.cli('info', 'commandstats');
+      const calls = (name: string): number =>
+        Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      assert.equal(calls('eval'), 1);
+      assert.equal(calls('evalsha'), 49);
+      assert.doesNotMatch(await redis.cli('info', 'errorstats'), /NOSCRIPT/);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('a command not answered within commandTimeoutMs rejects with CounterStoreUnavailable', async () => {
+    const client = createRedisClient({ type: 'redis', url: redis.url, commandTimeoutMs: 50 });
+    await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    const slow = new RedisCounterStore(client, 'test:');
+    try {
+      await slow.gcra('paused', { emissionMs: 1000, burst: 5 }, 1);
+      await redis.cli('client', 'pause', '400');
+      const started = Date.now();
+      await assert.rejects(slow.gcra('paused', { emissionMs: 1000, burst: 5 }, 1), CounterStoreUnavailable);
+      assert.ok(Date.now() - started < 350, `${Date.now() - started} ms`);
+    } finally {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await slow.close();
     }
   });
 });
