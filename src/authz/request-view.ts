@@ -14,17 +14,23 @@ export class AuthzRequest {
   private restrictParts: string[] | undefined;
 
   constructor(method: string, path: string, operationId?: string, pathTemplate?: string) {
-    const upper = method.toUpperCase();
+    const upper = method === 'GET' || method === 'POST' ? method : method.toUpperCase();
     this.method = upper === 'HEAD' ? 'GET' : upper;
     this.path = path;
     this.operationId = operationId;
     this.pathTemplate = pathTemplate;
   }
 
-  /** The path split for templates (computed once per mode). */
+  /**
+   * The path split for templates (computed once per mode; one split serves both modes when the
+   * path has no empty segment and no `;params`, the only differences between them).
+   */
   parts(mode: MatchMode): readonly string[] {
     if (mode === 'grant') return (this.grantParts ??= splitPath(this.path, 'grant'));
-    return (this.restrictParts ??= splitPath(this.path, 'restrict'));
+    return (this.restrictParts ??=
+      this.path.includes(';') || this.path.includes('//')
+        ? splitPath(this.path, 'restrict')
+        : this.parts('grant'));
   }
 }
 
