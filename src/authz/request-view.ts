@@ -10,8 +10,8 @@ export class AuthzRequest {
   readonly operationId: string | undefined;
   /** The OpenAPI path template the request matched, when an OpenAPI document is attached. */
   readonly pathTemplate: string | undefined;
-  private grantParts: string[] | undefined;
-  private restrictParts: string[] | undefined;
+  private grantParts: readonly string[] | undefined;
+  private restrictParts: readonly string[] | undefined;
 
   constructor(method: string, path: string, operationId?: string, pathTemplate?: string) {
     const upper = method === 'GET' || method === 'POST' ? method : method.toUpperCase();

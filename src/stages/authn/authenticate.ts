@@ -15,7 +15,7 @@ import { takeQueryParam } from '../../authn/query-param.js';
 import { shareBlocks } from '../../authn/brute-force-sharing.js';
 import { eventChannel } from '../../events/shared.js';
 import { compileIdentityHeaders, DEFAULT_FORWARD_HEADERS } from '../../authn/identity-headers.js';
-import { TalliedCounter, type Tally } from '../../authn/tallied-counter.js';
+import { CellCounter, type CounterCell } from '../../observe/metric-cells.js';
 import {
   BRUTE_FORCE_SCHEMA,
   ROUTE_AUTHENTICATION_SCHEMA,
@@ -71,9 +71,9 @@ function globalSchema(): JSONSchemaType {
 }
 
 interface AuthnMetrics {
-  readonly failures: Counter<'route' | 'method' | 'reason'>;
-  /** Counted once per request: tallied in plain numbers, added to the counter when scraped. */
-  readonly successes: TalliedCounter<'route' | 'method'>;
+  /** Cells: plain numbers on the hot path, read by prom-client at scrape (a flood of 401s is hot too). */
+  readonly failures: CellCounter<'route' | 'method' | 'reason'>;
+  readonly successes: CellCounter<'route' | 'method'>;
   readonly blocks: Counter<'route' | 'subject'>;
 }
 
@@ -83,17 +83,17 @@ function authnMetrics(build: BuildContext): AuthnMetrics {
     failures: metrics.metric(
       'portcullis_authn_failures_total',
       (registry) =>
-        new Counter({
+        new CellCounter({
           name: 'portcullis_authn_failures_total',
           help: 'Failed authentications, by route, method and precise reason',
           labelNames: ['route', 'method', 'reason'],
-          registers: [registry],
+          registry,
         }),
     ),
     successes: metrics.metric(
       'portcullis_authn_success_total',
       (registry) =>
-        new TalliedCounter({
+        new CellCounter({
           name: 'portcullis_authn_success_total',
           help: 'Successful authentications, by route and method',
           labelNames: ['route', 'method'],
@@ -201,14 +201,14 @@ export default defineStage<RouteAuthenticationConfig>({
     const metrics = authnMetrics(build);
     const audit = build.services.logger.child({ audit: true, component: STAGE });
     const routeName = build.route.name;
-    const successTallies = new Map<string, Tally>();
+    const successCells = new Map<string, CounterCell<'route' | 'method'>>();
     const countSuccess = (method: string): void => {
-      let tally = successTallies.get(method);
-      if (tally === undefined) {
-        tally = metrics.successes.bind({ route: routeName, method });
-        successTallies.set(method, tally);
+      let cell = successCells.get(method);
+      if (cell === undefined) {
+        cell = metrics.successes.cell({ route: routeName, method });
+        successCells.set(method, cell);
       }
-      tally.count++;
+      cell.value++;
     };
 
     const unauthenticated = (
