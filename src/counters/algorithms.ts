@@ -32,10 +32,11 @@ export function gcraDecision(offset: number, spec: GcraSpec, cost: number): Deci
       resetMs: burstMs - cost * spec.emissionMs - offset,
     };
   }
-  // admitted: now - allowAt = burst * T - (newTat - now)
+  // admitted: now - allowAt = burst * T - (newTat - now); a whole count that float arithmetic
+  // left a hair below itself (3 * T - T = 1.9999999999999998 * T) still counts as whole
   return {
     allowed: true,
-    remaining: Math.floor((burstMs - offset) / spec.emissionMs),
+    remaining: Math.floor(((burstMs - offset) / spec.emissionMs) * (1 + 1e-12)),
     retryAfterMs: 0,
     resetMs: offset,
   };

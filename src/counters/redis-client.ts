@@ -12,18 +12,19 @@ export function reconnectDelay(times: number): number {
 /**
  * Creates the ioredis client for standalone, Cluster or Sentinel. Commands: no offline queue and a short
  * command timeout: when Redis is away a decision fails at once and the limit's policy applies,
- * instead of requests piling up behind a reconnect.
+ * instead of requests piling up behind a reconnect. `counters`: the same, but the counter store
+ * enforces `commandTimeoutMs` itself (one timer per event-loop turn, not one per command).
  */
 export function createRedisClient(
   config: RedisConfig,
-  role: 'commands' | 'subscriber' = 'commands',
+  role: 'commands' | 'counters' | 'subscriber' = 'commands',
 ): RedisClient {
   // a subscriber queues its SUBSCRIBE until connected and resubscribes after each reconnect
   const queue = role === 'subscriber';
   const options = {
     enableOfflineQueue: queue,
     maxRetriesPerRequest: queue ? null : 0,
-    commandTimeout: config.commandTimeoutMs ?? 250,
+    ...(role === 'counters' ? {} : { commandTimeout: config.commandTimeoutMs ?? 250 }),
     connectTimeout: config.connectTimeoutMs ?? 2000,
     retryStrategy: reconnectDelay,
     ...(config.username === undefined ? {} : { username: config.username }),

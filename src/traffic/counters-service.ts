@@ -81,7 +81,7 @@ function createCountersService(services: Services, config: CountersConfig): Coun
       storeFailed,
     };
   }
-  const client = createRedisClient(config);
+  const client = createRedisClient(config, 'counters');
   let down = false;
   const lost = (cause: string): void => {
     if (!down) services.logger.warn({ event: 'counter_store_error', cause }, 'redis connection lost');
@@ -95,7 +95,12 @@ function createCountersService(services: Services, config: CountersConfig): Coun
   });
   return {
     config,
-    store: new RedisCounterStore(client, config.keyPrefix ?? 'portcullis:'),
+    store: new RedisCounterStore(
+      client,
+      config.keyPrefix ?? 'portcullis:',
+      true,
+      config.commandTimeoutMs ?? 250,
+    ),
     fallback,
     expectedNodes: config.expectedNodes ?? 1,
     defaultPolicy: config.onStoreError ?? 'fail-closed',

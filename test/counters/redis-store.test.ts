@@ -89,7 +89,7 @@ describe('redis counter store', () => {
 
   test("the one-integer GCRA answer decodes to the memory store's decisions", async () => {
     const memory = new MemoryCounterStore({ now: () => 0 });
-    const spec = { emissionMs: 1000 / 3, burst: 3 };
+    const spec = { emissionMs: 3_600_000 / 7, burst: 3 };
     const round = (d: Decision): Decision => ({
       allowed: d.allowed,
       remaining: d.remaining,
@@ -99,11 +99,12 @@ describe('redis counter store', () => {
     for (let i = 0; i < 5; i++) {
       const fromRedis = round(await store.gcra('decode', spec, 1));
       const fromMemory = round(memory.gcra('decode', spec, 1));
-      // Redis time moves between calls (microseconds): allow one millisecond of it
-      assert.equal(fromRedis.allowed, fromMemory.allowed, `request ${i + 1}`);
-      assert.equal(fromRedis.remaining, fromMemory.remaining, `request ${i + 1}`);
-      assert.ok(Math.abs(fromRedis.retryAfterMs - fromMemory.retryAfterMs) <= 1, `request ${i + 1}`);
-      assert.ok(Math.abs(fromRedis.resetMs - fromMemory.resetMs) <= 1, `request ${i + 1}`);
+      // Redis time moves between calls (a loaded machine: up to seconds); the memory clock stands
+      const at = `request ${i + 1}: ${JSON.stringify([fromRedis, fromMemory])}`;
+      assert.equal(fromRedis.allowed, fromMemory.allowed, at);
+      assert.equal(fromRedis.remaining, fromMemory.remaining, at);
+      assert.ok(Math.abs(fromRedis.retryAfterMs - fromMemory.retryAfterMs) <= 5000, at);
+      assert.ok(Math.abs(fromRedis.resetMs - fromMemory.resetMs) <= 5000, at);
     }
   });
 
@@ -128,19 +129,37 @@ describe('redis counter store', () => {
     }
   });
 
-  test('a command not answered within commandTimeoutMs rejects with CounterStoreUnavailable', async () => {
-    const client = createRedisClient({ type: 'redis', url: redis.url, commandTimeoutMs: 50 });
-    await new Promise<void>((resolve) => client.once('ready', () => resolve()));
-    const slow = new RedisCounterStore(client, 'test:');
-    try {
-      await slow.gcra('paused', { emissionMs: 1000, burst: 5 }, 1);
-      await redis.cli('client', 'pause', '400');
-      const started = Date.now();
-      await assert.rejects(slow.gcra('paused', { emissionMs: 1000, burst: 5 }, 1), CounterStoreUnavailable);
-      assert.ok(Date.now() - started < 350, `${Date.now() - started} ms`);
-    } finally {
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      await slow.close();
-    }
-  });
+  for (const role of ['commands', 'counters'] as const) {
+    test(`a command not answered within commandTimeoutMs rejects with CounterStoreUnavailable (${role} client)`, async () => {
+      const config = { type: 'redis' as const, url: redis.url, commandTimeoutMs: 50 };
+      const client = createRedisClient(config, role);
+      await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+      // the counters role: the store times its commands out (one deadline per event-loop turn)
+      const slow = new RedisCounterStore(client, 'test:', true, role === 'counters' ? 50 : undefined);
+      const spec = { emissionMs: 1000, burst: 5 };
+      try {
+        await slow.gcra(`paused-${role}`, spec, 1);
+        assert.equal(await slow.count('none'), 0);
+        await redis.cli('client', 'pause', '600');
+        const started = Date.now();
+        const outcomes = await Promise.allSettled([
+          slow.gcra(`paused-${role}`, spec, 1),
+          slow.gcra(`paused-${role}`, spec, 1),
+          slow.count('paused'),
+        ]);
+        const elapsed = Date.now() - started;
+        for (const outcome of outcomes) {
+          assert.equal(outcome.status, 'rejected');
+          assert.ok(outcome.reason instanceof CounterStoreUnavailable);
+          assert.match(String((outcome.reason as Error).cause), /timed out/);
+        }
+        assert.ok(elapsed < 500, `${elapsed} ms`);
+        // the answers that come after the pause are ignored; the next turn works again
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        assert.equal((await slow.gcra(`paused-${role}`, spec, 1)).allowed, true);
+      } finally {
+        await slow.close();
+      }
+    });
+  }
 });

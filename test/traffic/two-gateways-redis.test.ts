@@ -192,9 +192,15 @@ test('Redis killed under two running gateways: fail-closed 503s, no crash, recov
       if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-  // log lines are flushed in batches at least once a second
+  // log lines are flushed in batches at least once a second: the two lines may come in two
   const logged = () =>
-    gateways.every((g, i) => g.logs.slice(seen[i]).some((l) => l.event === 'counter_store_error'));
+    gateways.every((g, i) => {
+      const lines = g.logs.slice(seen[i]);
+      return (
+        lines.some((l) => l.event === 'counter_store_error') &&
+        lines.some((l) => l.event === 'counter_store_recovered')
+      );
+    });
   for (let i = 0; i < 50 && !logged(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   gateways.forEach((g, i) => {
     const lines = g.logs.slice(seen[i]);
