@@ -8,6 +8,7 @@
  * that checkout (e.g. a `git worktree` of the previous commit, with `node_modules` linked) and
  * measures both, round by round interleaved.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -71,7 +72,7 @@ async function build(root: string, label: string): Promise<Built> {
 /** A realistic finished request, shaped like the runner's context and summary. */
 function request(i: number) {
   const ctx = {
-    id: `8c82fd47-5b1e-4c7a-9f0e-${String(100000000000 + i)}`,
+    id: randomUUID(), // what the runner generates when the client sends none
     method: i % 10 === 0 ? 'POST' : 'GET',
     path: '/items/42',
     host: 'api.example.com',
