@@ -1,3 +1,4 @@
+import { C, charMask } from './char-mask.js';
 import type { Paranoia, RuleHit } from './classes.js';
 
 /**
@@ -36,8 +37,18 @@ function isWordChar(c: number): boolean {
 
 /** Reads a shell word starting at `i`, dropping quotes and backslashes (`w'h'o'am'i` → whoami). */
 function readWord(lower: string, i: number): { word: string; end: number } {
-  let word = '';
+  // most words carry no quoting: cut them out in one piece
   let j = i;
+  while (j < lower.length && j - i < 32) {
+    const c = lower.charCodeAt(j);
+    if (!isWordChar(c) && c !== 47) break;
+    j++;
+  }
+  const c = lower.charCodeAt(j);
+  if (j - i === 32 || !(c === 39 || c === 34 || c === 92 || c === 36))
+    return { word: lower.slice(i, j), end: j };
+  let word = '';
+  j = i;
   while (j < lower.length && word.length < 32) {
     const c = lower.charCodeAt(j);
     if (c === 39 || c === 34 || c === 92) {
@@ -145,38 +156,82 @@ function commandAt(lower: string, i: number, strong: boolean, proseSeparator = f
   return false;
 }
 
-export function detectCmdi(_text: string, lower: string, level: Paranoia): RuleHit {
-  for (let i = 0; i < lower.length; i++) {
-    const code = lower.charCodeAt(i);
-    // ; | & \n ` \r
-    if (code === 59 || code === 124 || code === 38 || code === 10 || code === 96 || code === 13) {
-      // `a & b` with blanks around a lone ampersand is prose more often than a shell
-      const prose = code === 38 && lower.charCodeAt(i - 1) === 32 && lower.charCodeAt(i + 1) === 32;
-      // prose puts a blank after `;` and `|`; a command glued to the separator is shell
-      const glued = code !== 38 && code !== 10 && code !== 13 && isWordChar(lower.charCodeAt(i + 1));
-      if (commandAt(lower, i + 1, glued, prose)) return 'cmdi.separator-command';
-    } else if (code === 36 /* $ */) {
-      if (
-        lower.charCodeAt(i + 1) === 40 &&
-        lower.charCodeAt(i + 2) !== 40 &&
-        (commandAt(lower, i + 2, true) || level >= 2)
-      ) {
-        return 'cmdi.substitution';
-      }
-    } else if ((code === 60 || code === 62) && lower.charCodeAt(i + 1) === 40) {
-      if (commandAt(lower, i + 2, true)) return 'cmdi.process-substitution';
+/** Characters the separator scan acts on: `; | & \n \r \`` and `$`, `<`, `>`. */
+const SEPARATOR = new Uint8Array(128);
+for (const c of ';|&\n`\r$<>') SEPARATOR[c.charCodeAt(0)] = 1;
+
+/** The one separator character of a mask that has exactly one (the common case in prose), or ''. */
+const SEPARATOR_BITS = C.semicolon | C.pipe | C.amp | C.newline | C.backtick | C.dollar | C.lt | C.gt;
+
+function soleSeparator(mask: number): string {
+  switch (mask & SEPARATOR_BITS) {
+    case C.semicolon:
+      return ';';
+    case C.amp:
+      return '&';
+    case C.pipe:
+      return '|';
+    default:
+      return '';
+  }
+}
+
+/** The separator, substitution or process-substitution rule at position `i`, if it fires. */
+function separatorAt(lower: string, i: number, code: number, level: Paranoia): RuleHit {
+  // ; | & \n ` \r
+  if (code === 59 || code === 124 || code === 38 || code === 10 || code === 96 || code === 13) {
+    // `a & b` with blanks around a lone ampersand is prose more often than a shell
+    const prose = code === 38 && lower.charCodeAt(i - 1) === 32 && lower.charCodeAt(i + 1) === 32;
+    // prose puts a blank after `;` and `|`; a command glued to the separator is shell
+    const glued = code !== 38 && code !== 10 && code !== 13 && isWordChar(lower.charCodeAt(i + 1));
+    return commandAt(lower, i + 1, glued, prose) ? 'cmdi.separator-command' : undefined;
+  }
+  if (code === 36 /* $ */) {
+    return lower.charCodeAt(i + 1) === 40 &&
+      lower.charCodeAt(i + 2) !== 40 &&
+      (commandAt(lower, i + 2, true) || level >= 2)
+      ? 'cmdi.substitution'
+      : undefined;
+  }
+  // <( >(
+  return lower.charCodeAt(i + 1) === 40 && commandAt(lower, i + 2, true)
+    ? 'cmdi.process-substitution'
+    : undefined;
+}
+
+/** `mask`: the value's charMask, when the caller has it. */
+export function detectCmdi(
+  _text: string,
+  lower: string,
+  level: Paranoia,
+  _hadNul = false,
+  mask = charMask(lower),
+): RuleHit {
+  const sole = soleSeparator(mask);
+  if (sole !== '') {
+    // one kind of separator: jump between its occurrences instead of reading every character
+    const code = sole.charCodeAt(0);
+    for (let i = lower.indexOf(sole); i !== -1; i = lower.indexOf(sole, i + 1)) {
+      const hit = separatorAt(lower, i, code, level);
+      if (hit !== undefined) return hit;
+    }
+  } else if ((mask & SEPARATOR_BITS) !== 0) {
+    for (let i = 0; i < lower.length; i++) {
+      const code = lower.charCodeAt(i);
+      if (code >= 128 || SEPARATOR[code] === 0) continue;
+      const hit = separatorAt(lower, i, code, level);
+      if (hit !== undefined) return hit;
     }
   }
+  // each shell path is looked for only when its common part is there (one search for clean text)
   if (
-    lower.includes('/bin/sh') ||
-    lower.includes('/bin/bash') ||
-    lower.includes('cmd.exe') ||
-    lower.includes('cmd /c') ||
+    (lower.includes('/bin/') && (lower.includes('/bin/sh') || lower.includes('/bin/bash'))) ||
+    (lower.includes('cmd') && (lower.includes('cmd.exe') || lower.includes('cmd /c'))) ||
     lower.includes('powershell -')
   ) {
     return 'cmdi.shell-path';
   }
-  if (lower.includes('${ifs}') || lower.includes('$ifs$')) return 'cmdi.ifs';
+  if (lower.includes('$') && (lower.includes('${ifs}') || lower.includes('$ifs$'))) return 'cmdi.ifs';
   if (level >= 2) {
     if (commandAt(lower, 0, false)) return 'cmdi.leading-command';
     if (lower.includes('%comspec%') || lower.includes('%systemroot%')) return 'cmdi.windows-variable';

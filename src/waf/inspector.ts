@@ -14,7 +14,15 @@ export interface Detection {
   readonly rule: string;
 }
 
-type ContentDetector = (text: string, lower: string, level: Paranoia, hadNul: boolean) => RuleHit;
+/** `mask` is the value's `charMask` (detectors called without it compute what they need). */
+type ContentDetector = (
+  text: string,
+  lower: string,
+  level: Paranoia,
+  hadNul: boolean,
+  mask: number,
+) => RuleHit;
+type Gate = (mask: number, lower: string) => boolean;
 
 /** Content detectors in the order they run (cheapest and most specific first). */
 const CONTENT_DETECTORS: readonly (readonly [AttackClass, ContentDetector])[] = [
@@ -27,11 +35,14 @@ const CONTENT_DETECTORS: readonly (readonly [AttackClass, ContentDetector])[] = 
   ['sqli', detectSqli],
 ];
 
+/** Separators and substitutions: with none of them, cmdi only has the shell-path rules left. */
+const CMDI_PUNCTUATION = C.semicolon | C.pipe | C.amp | C.newline | C.backtick | C.dollar | C.lt | C.gt;
+
 /**
  * Whether a detector can fire at levels 1–2, from the characters present (the value is already
  * decoded and NFKC-normalised, so entities and full-width forms have become ASCII by now).
  */
-const GATES: Readonly<Record<string, (mask: number, lower: string) => boolean>> = {
+const GATES: Readonly<Record<string, Gate>> = {
   encoding: (m) => (m & (C.percent | C.control)) !== 0,
   xss: (m) => (m & (C.lt | C.equals | C.colon)) !== 0,
   traversal: (m, lower) =>
@@ -46,11 +57,26 @@ const GATES: Readonly<Record<string, (mask: number, lower: string) => boolean>> 
     ((m & C.quote) !== 0 && (m & C.semicolon) !== 0) ||
     ((m & C.equals) !== 0 && lower.includes('==')) ||
     ((m & C.dot) !== 0 && lower.includes('this.')),
+  // level 2 also reads a leading command word: the word checks stay for it
   cmdi: (m, lower) =>
-    (m & (C.semicolon | C.pipe | C.amp | C.newline | C.backtick | C.dollar | C.lt | C.gt)) !== 0 ||
+    (m & CMDI_PUNCTUATION) !== 0 ||
     lower.includes('sh') ||
     lower.includes('cmd') ||
     lower.includes('powershell'),
+  sqli: sqlGate,
+};
+
+/**
+ * At level 1 a value without separators can only match cmdi's shell-path rules (`/bin/sh`,
+ * `cmd.exe`, `cmd /c`, `powershell -`), each of which needs `/`, `.` or `-` besides its word, so
+ * the word checks wait for one of those (exact: test/waf/prefilter.test.ts).
+ */
+const GATES_LEVEL1: Readonly<Record<string, Gate>> = {
+  ...GATES,
+  cmdi: (m, lower) =>
+    (m & CMDI_PUNCTUATION) !== 0 ||
+    ((m & (C.slash | C.dot | C.minus)) !== 0 &&
+      (lower.includes('sh') || lower.includes('cmd') || lower.includes('powershell'))),
 };
 
 /** Punctuation that gives a value SQL structure on its own (`-`, `/` and `(` are checked in context). */
@@ -75,6 +101,8 @@ function sqlGate(mask: number, lower: string): boolean {
 
 /** Words that can make a value SQL without any punctuation (`1 union select null`, `1 or true`). */
 function hasSqlWord(lower: string): boolean {
+  // long values: a few native searches beat reading every character in JavaScript
+  if (lower.length > 64) return SQL_WORDS.some((word) => lower.includes(word));
   // one pass over the first letters of the words that matter, instead of a search per word
   for (let i = 0; i < lower.length; i++) {
     switch (lower.charCodeAt(i)) {
@@ -104,6 +132,9 @@ function hasSqlWord(lower: string): boolean {
   return false;
 }
 
+/** The substrings hasSqlWord looks for. */
+const SQL_WORDS = ['union', 'select', 'sleep', 'waitfor', 'having', 'xor', ' by ', ' or ', ' and '];
+
 export interface InspectorOptions {
   readonly paranoia: Paranoia;
   readonly classes: ReadonlySet<AttackClass>;
@@ -115,12 +146,19 @@ export interface InspectorOptions {
  */
 export class Inspector {
   readonly paranoia: Paranoia;
-  private readonly detectors: readonly (readonly [AttackClass, ContentDetector])[];
+  private readonly classes: readonly AttackClass[];
+  private readonly detectors: readonly ContentDetector[];
+  /** Per detector: the gate for this level, or undefined when it always runs (level 3 and up). */
+  private readonly gates: readonly (Gate | undefined)[];
   private readonly nosqlKeys: boolean;
 
   constructor(options: InspectorOptions) {
     this.paranoia = options.paranoia;
-    this.detectors = CONTENT_DETECTORS.filter(([cls]) => options.classes.has(cls));
+    const enabled = CONTENT_DETECTORS.filter(([cls]) => options.classes.has(cls));
+    const gates = options.paranoia === 1 ? GATES_LEVEL1 : GATES;
+    this.classes = enabled.map(([cls]) => cls);
+    this.detectors = enabled.map(([, detect]) => detect);
+    this.gates = enabled.map(([cls]) => (options.paranoia < 3 ? gates[cls] : undefined));
     this.nosqlKeys = options.classes.has('nosqli');
   }
 
@@ -131,16 +169,14 @@ export class Inspector {
   inspectValue(raw: string, urlDecode: boolean, skip?: ReadonlySet<AttackClass>): Detection | undefined {
     if (raw.length < 2) return undefined;
     const value = normaliseValue(raw, urlDecode);
-    const mask = value.mask;
-    const gated = this.paranoia < 3;
-    for (const [cls, detect] of this.detectors) {
-      if (skip?.has(cls) === true) continue;
-      if (gated) {
-        const gate = GATES[cls];
-        if (gate !== undefined && !gate(mask, value.lower)) continue;
-        if (cls === 'sqli' && !sqlGate(mask, value.lower)) continue;
-      }
-      const rule = detect(value.text, value.lower, this.paranoia, value.hadNul);
+    const { text, lower, hadNul, mask } = value;
+    const level = this.paranoia;
+    for (let i = 0; i < this.detectors.length; i++) {
+      const cls = this.classes[i] as AttackClass;
+      if (skip !== undefined && skip.has(cls)) continue;
+      const gate = this.gates[i];
+      if (gate !== undefined && !gate(mask, lower)) continue;
+      const rule = (this.detectors[i] as ContentDetector)(text, lower, level, hadNul, mask);
       if (rule !== undefined) return { class: cls, rule };
     }
     return undefined;

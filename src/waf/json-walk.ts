@@ -1,4 +1,4 @@
-import { childSchema, schemaKind, type FieldKind } from './schema-kind.js';
+import { SchemaNode, type FieldKind } from './schema-kind.js';
 
 /**
  * Visits a parsed JSON value (every field: there is no budget after which fields go unchecked;
@@ -11,15 +11,15 @@ export interface JsonVisitor<T> {
 
 export function walkJson<T>(root: unknown, schema: unknown, visitor: JsonVisitor<T>): T | undefined {
   const path: (string | number)[] = [];
-  const visit = (value: unknown, node: unknown): T | undefined => {
+  const visit = (value: unknown, node: SchemaNode | undefined): T | undefined => {
     if (typeof value === 'string')
-      return visitor.string(value, path, node === undefined ? 'free' : schemaKind(node));
+      return visitor.string(value, path, node === undefined ? 'free' : node.kind);
     if (typeof value !== 'object' || value === null) return undefined;
-    if (node !== undefined && schemaKind(node) === 'constrained') return undefined;
+    if (node !== undefined && node.kind === 'constrained') return undefined;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         path.push(i);
-        const found = visit(value[i], node === undefined ? undefined : childSchema(node, i));
+        const found = visit(value[i], node === undefined ? undefined : node.child(i));
         path.pop();
         if (found !== undefined) return found;
       }
@@ -29,16 +29,13 @@ export function walkJson<T>(root: unknown, schema: unknown, visitor: JsonVisitor
       path.push(key);
       const found =
         visitor.key(key, path) ??
-        visit(
-          (value as Record<string, unknown>)[key],
-          node === undefined ? undefined : childSchema(node, key),
-        );
+        visit((value as Record<string, unknown>)[key], node === undefined ? undefined : node.child(key));
       path.pop();
       if (found !== undefined) return found;
     }
     return undefined;
   };
-  return visit(root, schema);
+  return visit(root, SchemaNode.of(schema));
 }
 
 /** RFC 6901 JSON pointer for a path. */

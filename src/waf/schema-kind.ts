@@ -64,3 +64,49 @@ export function childSchema(schema: unknown, key: string | number): unknown {
   }
   return undefined;
 }
+
+/**
+ * A schema read once for the walk over request bodies: its kind and, per declared property, the
+ * node of its sub-schema. Built lazily and kept per schema object (schemas live as long as their
+ * compiled config); the per-property map is bounded by the schema, never by client keys.
+ */
+export class SchemaNode {
+  readonly kind: FieldKind;
+  private readonly schema: Schema;
+  private propertyNodes: Map<string, SchemaNode | undefined> | undefined;
+
+  private constructor(schema: Schema) {
+    this.schema = schema;
+    this.kind = schemaKind(schema);
+  }
+
+  /** The node for a schema, or undefined when the schema says nothing (not an object). */
+  static of(schema: unknown): SchemaNode | undefined {
+    if (!isSchema(schema)) return undefined;
+    let node = nodes.get(schema);
+    if (node === undefined) {
+      node = new SchemaNode(schema);
+      nodes.set(schema, node);
+    }
+    return node;
+  }
+
+  /** Same answer as `childSchema(schema, key)`, as a node. */
+  child(key: string | number): SchemaNode | undefined {
+    const schema = this.schema;
+    if (typeof key === 'number') return SchemaNode.of(childSchema(schema, key));
+    const properties = schema.properties;
+    if (isSchema(properties) && Object.hasOwn(properties, key)) {
+      this.propertyNodes ??= new Map();
+      let node = this.propertyNodes.get(key);
+      if (node === undefined && !this.propertyNodes.has(key)) {
+        node = SchemaNode.of(properties[key]);
+        this.propertyNodes.set(key, node);
+      }
+      return node;
+    }
+    return SchemaNode.of(childSchema(schema, key));
+  }
+}
+
+const nodes = new WeakMap<Schema, SchemaNode>();

@@ -71,6 +71,76 @@ export const SQL_STATEMENTS: ReadonlySet<string> = new Set([
   'attach',
   'pragma',
 ]);
+/** Catalogue objects only attacks and DBAs name (CRS 942140). */
+export const CATALOGUE_NAMES: ReadonlySet<string> = new Set([
+  'information_schema',
+  'sysobjects',
+  'syscolumns',
+  'sysusers',
+  'sysdatabases',
+  'pg_catalog',
+  'pg_shadow',
+  'pg_user',
+  'pg_database',
+  'sqlite_master',
+  'sqlite_schema',
+  'all_tables',
+  'user_tables',
+  'all_tab_columns',
+  'user_objects',
+  'msysobjects',
+  'mysql.user',
+  'master..sysdatabases',
+  'sys.objects',
+  'sys.tables',
+  'sys.databases',
+]);
+/** Words whose presence makes the unquoted reading worth doing. */
+export const SIGNAL_WORDS: ReadonlySet<string> = new Set([
+  'and',
+  'or',
+  'xor',
+  'not',
+  'union',
+  'intersect',
+  'except',
+  'order',
+  'group',
+  'having',
+  'procedure',
+  'into',
+  'waitfor',
+  'exec',
+  'execute',
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'drop',
+  'create',
+  'alter',
+  'truncate',
+  'shutdown',
+  'declare',
+  'master',
+  'mysql',
+  'sys',
+  ...CATALOGUE_NAMES,
+]);
+
+/** Hash of a word as needsPlainReading accumulates it (one multiply-add per character). */
+export function wordHash(word: string): number {
+  let h = 0;
+  for (let i = 0; i < word.length; i++) h = (Math.imul(h, 31) + word.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * Hashes of the signal words, so a word of prose is looked up without cutting it out of the
+ * value; a hash hit is confirmed against SIGNAL_WORDS.
+ */
+export const SIGNAL_HASHES: ReadonlySet<number> = new Set([...SIGNAL_WORDS].map(wordHash));
+
 const KEYWORDS = new Set([
   'from',
   'where',

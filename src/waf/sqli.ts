@@ -1,5 +1,6 @@
+import { C, charMask } from './char-mask.js';
 import type { Paranoia, RuleHit } from './classes.js';
-import { SQL_STATEMENTS, tokenizeSql, type SqlToken } from './sql-tokens.js';
+import { CATALOGUE_NAMES, SIGNAL_WORDS, SQL_STATEMENTS, tokenizeSql, type SqlToken } from './sql-tokens.js';
 
 /**
  * SQL injection by token structure (after libinjection's idea, CRS 942100). The input is read in
@@ -100,30 +101,6 @@ const SQL_FUNCTIONS = new Set([
   'nullif',
   'sum',
   'now',
-]);
-/** Catalogue objects only attacks and DBAs name (CRS 942140). */
-const CATALOGUE_NAMES = new Set([
-  'information_schema',
-  'sysobjects',
-  'syscolumns',
-  'sysusers',
-  'sysdatabases',
-  'pg_catalog',
-  'pg_shadow',
-  'pg_user',
-  'pg_database',
-  'sqlite_master',
-  'sqlite_schema',
-  'all_tables',
-  'user_tables',
-  'all_tab_columns',
-  'user_objects',
-  'msysobjects',
-  'mysql.user',
-  'master..sysdatabases',
-  'sys.objects',
-  'sys.tables',
-  'sys.databases',
 ]);
 const DROP_OBJECTS = new Set([
   'table',
@@ -401,10 +378,25 @@ function anywhere(tokens: Tokens, level: Paranoia): RuleHit {
   return undefined;
 }
 
-const SQL_TRIGGERS = '\'";=()#-/*<>|&@`';
+/** The characters of `'";=()#-/*<>|&@\``: one of them, or an SQL word, is needed for any rule. */
+const SQL_TRIGGERS =
+  C.quote |
+  C.semicolon |
+  C.equals |
+  C.paren |
+  C.hash |
+  C.minus |
+  C.slash |
+  C.star |
+  C.lt |
+  C.gt |
+  C.pipe |
+  C.amp |
+  C.at |
+  C.backtick;
 
-function mayBeSql(text: string, lower: string): boolean {
-  for (let i = 0; i < SQL_TRIGGERS.length; i++) if (text.includes(SQL_TRIGGERS[i] as string)) return true;
+function mayBeSql(mask: number, lower: string): boolean {
+  if ((mask & SQL_TRIGGERS) !== 0) return true;
   return (
     lower.includes('union') ||
     lower.includes('select') ||
@@ -415,39 +407,6 @@ function mayBeSql(text: string, lower: string): boolean {
     lower.includes(' xor ')
   );
 }
-
-/** Words whose presence makes the unquoted reading worth doing. */
-const SIGNAL_WORDS = new Set([
-  'and',
-  'or',
-  'xor',
-  'not',
-  'union',
-  'intersect',
-  'except',
-  'order',
-  'group',
-  'having',
-  'procedure',
-  'into',
-  'waitfor',
-  'exec',
-  'execute',
-  'select',
-  'insert',
-  'update',
-  'delete',
-  'drop',
-  'create',
-  'alter',
-  'truncate',
-  'shutdown',
-  'declare',
-  'master',
-  'mysql',
-  'sys',
-  ...CATALOGUE_NAMES,
-]);
 
 function isWordCode(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
@@ -468,12 +427,35 @@ function statementFollows(lower: string, from: number): boolean {
   return SQL_STATEMENTS.has(lower.slice(i, j));
 }
 
+/** Characters that, with their context, call for the unquoted reading (`;` `#` `@` `&&` `||` `--` `/*`). */
+const PLAIN_SIGNALS = C.sqlWord | C.call | C.hash | C.at;
+
 /**
  * The unquoted reading only matters with a logic operator, a statement word, a comment, `;`,
- * `@@` or a `name(` call. One pass, no per-signal searches.
+ * `@@` or a `name(` call. Words and calls come from the mask's one pass (charMask); only the
+ * two-character signals are searched for, and only when their characters are present.
  */
-function needsPlainReading(lower: string, level: Paranoia): boolean {
+export function needsPlainReading(lower: string, level: Paranoia, mask: number): boolean {
   if (level >= 2) return true;
+  // the word bits are not exact once case folding or NUL removal can change words
+  if ((mask & (C.nonAscii | C.control)) !== 0) return needsPlainReadingSlow(lower);
+  if ((mask & PLAIN_SIGNALS) !== 0) return true;
+  if ((mask & C.amp) !== 0 && lower.includes('&&')) return true;
+  if ((mask & C.pipe) !== 0 && lower.includes('||')) return true;
+  if ((mask & C.minus) !== 0 && lower.includes('--')) return true;
+  if ((mask & C.slash) !== 0 && lower.includes('/*')) return true;
+  if ((mask & C.semicolon) !== 0) {
+    for (let i = lower.indexOf(';'); i !== -1; i = lower.indexOf(';', i + 1))
+      if (statementFollows(lower, i + 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * The same decision by one pass over the lower-cased value, for values the mask cannot vouch for
+ * (and the reference the mask-based path is tested against).
+ */
+export function needsPlainReadingSlow(lower: string): boolean {
   let start = -1;
   for (let i = 0; i <= lower.length; i++) {
     const c = i < lower.length ? lower.charCodeAt(i) : 32;
@@ -508,13 +490,21 @@ function needsPlainReading(lower: string, level: Paranoia): boolean {
   return false;
 }
 
-export function detectSqli(text: string, lower: string, level: Paranoia): RuleHit {
-  if (text.length < 2 || !mayBeSql(text, lower)) return undefined;
-  if (needsPlainReading(lower, level)) {
+/** `mask`: the value's charMask, when the caller has it. */
+export function detectSqli(
+  text: string,
+  lower: string,
+  level: Paranoia,
+  _hadNul = false,
+  mask = charMask(text),
+): RuleHit {
+  if (text.length < 2 || !mayBeSql(mask, lower)) return undefined;
+  if (needsPlainReading(lower, level, mask)) {
     const plain = tokenizeSql(text, '');
     const hit = numericContext(plain, level) ?? anywhere(plain, level);
     if (hit !== undefined) return hit;
   }
+  if ((mask & C.quote) === 0) return undefined;
   for (const quote of ["'", '"'] as const) {
     if (!text.includes(quote)) continue;
     const tokens = tokenizeSql(text, quote);

@@ -1,0 +1,160 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { C, charMask } from '../../src/waf/char-mask.js';
+import { ATTACK_CLASSES, type AttackClass } from '../../src/waf/classes.js';
+import { detectCmdi } from '../../src/waf/cmdi.js';
+import { Inspector } from '../../src/waf/inspector.js';
+import { normaliseValue } from '../../src/waf/normalise.js';
+import { detectSqli, needsPlainReading, needsPlainReadingSlow } from '../../src/waf/sqli.js';
+
+/**
+ * The inspector skips detectors by the characters and words a value contains (its charMask), and
+ * the SQL and command detectors take short cuts from the same mask. The short cuts must not change
+ * a verdict: these tests compare them with the full readings over random values built from the
+ * pieces the rules look for. (The older gates of the other classes are heuristics of their own,
+ * described in docs/injection.md; they are covered by the corpus rates.)
+ */
+
+/** mulberry32, so failures reproduce. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = [
+  ...`'"\`;|&$<>(){}[]\\/.%#*=-+@:!?~^ \n\t\r\0aZ09é_`,
+  ...[
+    'on',
+    'or',
+    'and',
+    'OR',
+    'union',
+    'Union',
+    'select',
+    'SELECT',
+    ' by ',
+    'sleep(',
+    'from',
+    'drop',
+    'table',
+  ],
+  ...['sh', 'cmd', '/bin/', '/bin/sh', 'cmd.exe', 'cmd /c', 'powershell -', '${IFS}', '$ifs$', 'whoami'],
+  ...['cat ', 'ls', 'id', '..', '/etc/passwd', '<script', 'onerror=', 'javascript:', '{{', '}}', '${'],
+  ...['$ne', '$where', 'this.', '==', '%27', '%2e', '%3B', '&lt;', '&#x27;', '&#59;', 'ｓｅｌｅｃｔ', 'İ'],
+  ...['\u212a', 'information_schema', 'master', 'exec', 'xp_cmdshell', 'waitfor', 'having', 'xor'],
+  ...['||', '&&', '--', '/*', '@@version', 'into', 'outfile', ' the', "O'Reilly", 'ß', '1', '=1', ' OR '],
+];
+
+function randomValue(next: () => number): string {
+  let value = '';
+  const pieces = 1 + Math.floor(next() * 12);
+  for (let i = 0; i < pieces; i++) value += PIECES[Math.floor(next() * PIECES.length)];
+  return value;
+}
+
+describe('pre-filter soundness', () => {
+  test('the level-1 cmdi gate skips only values detectCmdi finds nothing in', () => {
+    const next = random(5);
+    const inspector = new Inspector({ paranoia: 1, classes: new Set(['cmdi']) });
+    for (let i = 0; i < 50_000; i++) {
+      const raw = randomValue(next);
+      if (raw.length < 2) continue;
+      const v = normaliseValue(raw, true);
+      assert.equal(
+        inspector.inspectValue(raw, true)?.rule,
+        detectCmdi(v.text, v.lower, 1),
+        JSON.stringify(raw),
+      );
+    }
+  });
+
+  test('detectors given the mask report what they report computing it themselves', () => {
+    const next = random(7);
+    for (let i = 0; i < 30_000; i++) {
+      const v = normaliseValue(randomValue(next), true);
+      for (const level of [1, 2, 3] as const) {
+        assert.equal(
+          detectSqli(v.text, v.lower, level, v.hadNul, v.mask),
+          detectSqli(v.text, v.lower, level),
+        );
+        assert.equal(
+          detectCmdi(v.text, v.lower, level, v.hadNul, v.mask),
+          detectCmdi(v.text, v.lower, level),
+        );
+      }
+    }
+  });
+
+  test('the mask-based plain-reading decision equals the character-by-character one', () => {
+    const next = random(11);
+    for (let i = 0; i < 50_000; i++) {
+      const text = randomValue(next);
+      const lower = text.toLowerCase();
+      assert.equal(
+        needsPlainReading(lower, 1, charMask(text)),
+        needsPlainReadingSlow(lower),
+        JSON.stringify(text),
+      );
+    }
+  });
+
+  test('the cmdi jump over one kind of separator finds what the full scan finds', () => {
+    const next = random(17);
+    for (let i = 0; i < 50_000; i++) {
+      const lower = randomValue(next).toLowerCase();
+      const mask = charMask(lower);
+      for (const level of [1, 2] as const) {
+        // a newline bit forces the character-by-character scan
+        assert.equal(
+          detectCmdi(lower, lower, level, false, mask),
+          detectCmdi(lower, lower, level, false, mask | C.newline),
+          JSON.stringify(lower),
+        );
+      }
+    }
+  });
+
+  test('charMask word bits: SQL words in any case, whole words only, and calls', () => {
+    assert.ok((charMask('1 UNION all') & C.sqlWord) !== 0);
+    assert.ok((charMask('Please Select one') & C.sqlWord) !== 0);
+    assert.ok((charMask('a reunion, selection, orders') & C.sqlWord) === 0);
+    assert.ok((charMask('information_schema') & C.sqlWord) !== 0);
+    assert.ok((charMask('sleep(5)') & C.call) !== 0);
+    assert.ok((charMask('sleep (5)') & C.call) === 0);
+    assert.ok((charMask('snake_case') & C.underscore) !== 0);
+  });
+});
+
+describe('attacks the pre-filter must not let through (level 1)', () => {
+  const inspector = new Inspector({ paranoia: 1, classes: new Set(ATTACK_CLASSES) });
+  const cases: [string, boolean, AttackClass][] = [
+    // SQL words only found after decoding, folding or NUL removal
+    ['1 ｕｎｉｏｎ ｓｅｌｅｃｔ password from users', false, 'sqli'],
+    ['1 un\0ion sel\0ect password from users', false, 'encoding'],
+    ['x&#x27; UnIoN SeLeCt password FROM users--', false, 'sqli'],
+    ['x%27%20or%201%3D1--', true, 'sqli'],
+    ['1;DROP TABLE users', false, 'sqli'],
+    ['1 &#59; drop table users', false, 'sqli'],
+    ['x OR 1=1', false, 'sqli'],
+    // command separators behind entities and percent-encoding (JSON strings get one URL decode)
+    ['a&#59;whoami', false, 'cmdi'],
+    ['a%3Bwhoami', true, 'cmdi'],
+    ['a%7Cwhoami', true, 'cmdi'],
+    ['a ＆＆ whoami', false, 'cmdi'],
+    ['please; /bin/sh -c id', false, 'cmdi'],
+    ['run CMD.EXE /c dir', false, 'cmdi'],
+    // one separator kind among prose, the attack at the last occurrence
+    ['tea; coffee; milk; sugar;wget http://x/y', false, 'cmdi'],
+    ['tea & coffee & milk &whoami', false, 'cmdi'],
+  ];
+  for (const [value, urlDecode, cls] of cases) {
+    test(JSON.stringify(value), () => {
+      assert.equal(inspector.inspectValue(value, urlDecode)?.class, cls);
+    });
+  }
+});
