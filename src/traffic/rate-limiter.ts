@@ -143,8 +143,13 @@ export class RateLimiter {
     }
     if (this.limits.length === 1) {
       const limit = this.limits[0] as CompiledLimit;
-      return this.decideShared(ctx, limit, this.shapeFor(limit, overrides)).then((d) =>
-        this.finishOne(ctx, overrides, limit, d),
+      const shape = this.shapeFor(limit, overrides);
+      const key = limit.head + limit.subject(ctx);
+      // one continuation for both outcomes (no intermediate promise for the error policy)
+      return this.ask(limit, shape, key).then(
+        (d) => this.finishOne(ctx, overrides, limit, d),
+        (error: unknown) =>
+          this.finishOne(ctx, overrides, limit, this.storeFailed(ctx, limit, shape, key, error)),
       );
     }
     return Promise.all(
@@ -177,24 +182,40 @@ export class RateLimiter {
 
   private decideShared(ctx: RequestContext, limit: CompiledLimit, shape: Shape): Promise<Decision> {
     const key = limit.head + limit.subject(ctx);
-    const pending = limit.gcra
-      ? this.shared.gcra(key, shape.gcra, limit.cost)
-      : this.shared.slidingWindow(key, shape.window, limit.cost);
-    return (pending as Promise<Decision>).then(undefined, (error: unknown) => {
-      if (!(error instanceof CounterStoreUnavailable)) throw error;
-      this.counters.storeFailed(error, limit.name, limit.onStoreError);
-      ctx.logFields.counterStore = limit.onStoreError;
-      if (limit.onStoreError === 'fail-closed') {
-        throw new GatewayError('store_unavailable', {
-          headers: { 'retry-after': '1' },
-          reason: 'counter_store_unavailable',
-          cause: error,
-        });
-      }
-      return limit.gcra
-        ? (this.counters.fallback.gcra(key, shape.localGcra, limit.cost) as Decision)
-        : (this.counters.fallback.slidingWindow(key, shape.localWindow, limit.cost) as Decision);
-    });
+    return this.ask(limit, shape, key).then(undefined, (error: unknown) =>
+      this.storeFailed(ctx, limit, shape, key, error),
+    );
+  }
+
+  private ask(limit: CompiledLimit, shape: Shape, key: string): Promise<Decision> {
+    return (
+      limit.gcra
+        ? this.shared.gcra(key, shape.gcra, limit.cost)
+        : this.shared.slidingWindow(key, shape.window, limit.cost)
+    ) as Promise<Decision>;
+  }
+
+  /** The limit's explicit `onStoreError`: 503 (fail-closed) or this node's share, decided locally. */
+  private storeFailed(
+    ctx: RequestContext,
+    limit: CompiledLimit,
+    shape: Shape,
+    key: string,
+    error: unknown,
+  ): Decision {
+    if (!(error instanceof CounterStoreUnavailable)) throw error;
+    this.counters.storeFailed(error, limit.name, limit.onStoreError);
+    ctx.logFields.counterStore = limit.onStoreError;
+    if (limit.onStoreError === 'fail-closed') {
+      throw new GatewayError('store_unavailable', {
+        headers: { 'retry-after': '1' },
+        reason: 'counter_store_unavailable',
+        cause: error,
+      });
+    }
+    return limit.gcra
+      ? (this.counters.fallback.gcra(key, shape.localGcra, limit.cost) as Decision)
+      : (this.counters.fallback.slidingWindow(key, shape.localWindow, limit.cost) as Decision);
   }
 
   private finishOne(
