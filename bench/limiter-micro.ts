@@ -175,7 +175,9 @@ async function redis(): Promise<void> {
     theirs.push(((ticks(pid) - k) * 10_000) / n); // 100 ticks per second
   }
   const stats = await server.cli('info', 'commandstats');
-  const calls = [...stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].map((m) => `${m[1]}=${m[2]}`).join(' ');
+  const calls = [...stats.matchAll(/cmdstat_(\w+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/g)]
+    .map((m) => `${m[1]}=${m[2]} (${m[3]} µs/call)`)
+    .join(' ');
   console.log(
     `redis (C=${concurrency}): gateway ${median(own).toFixed(2)} µs/decision (system ${median(kernel).toFixed(2)}), redis-server ${median(theirs).toFixed(2)} µs/decision, wall ${median(wall).toFixed(2)} µs/decision`,
   );
