@@ -94,6 +94,10 @@ class LineBatch implements pino.DestinationStream {
 
   constructor(private readonly sink: ReturnType<typeof pino.destination>) {}
 
+  get pending(): boolean {
+    return this.used > 0;
+  }
+
   write(line: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit
     if (line.length * 3 > BATCH_BYTES - this.used) {
@@ -142,12 +146,18 @@ class LineBatch implements pino.DestinationStream {
   }
 }
 
-/** Batches still open: their pending lines are written when the process exits. */
+/**
+ * Batches still open: their pending lines are written when the process ends, in order (an
+ * asynchronous flush while the event loop is still there, synchronously at `exit`).
+ */
 const openBatches = new Set<LineBatch>();
-for (const event of ['beforeExit', 'exit'] as const)
-  process.on(event, () => {
-    for (const batch of openBatches) batch.flushSync();
-  });
+process.on('beforeExit', () => {
+  // only when something is pending: a flush schedules a write, and `beforeExit` comes again
+  for (const batch of openBatches) if (batch.pending) batch.flush();
+});
+process.on('exit', () => {
+  for (const batch of openBatches) batch.flushSync();
+});
 
 /** A pre-serialised line writer on the logger's own destination; see `accessLineWriter`. */
 export interface LineWriter {
