@@ -248,6 +248,30 @@ describe('batched destination', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('buffers are reused only once written: many batches arrive whole and in order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-log-'));
+    try {
+      const file = join(dir, 'many.log');
+      const logger = createLogger({ destination: file });
+      const padding = 'p'.repeat(300);
+      let n = 0;
+      for (let round = 0; round < 60; round++) {
+        // several batches per turn of the event loop, with writes in flight
+        for (let i = 0; i < 700; i++) logger.info({ n: n++, padding });
+        await new Promise((r) => setImmediate(r));
+      }
+      await new Promise<void>((resolve, reject) =>
+        logger.flush((error) => (error ? reject(error) : resolve())),
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+      assert.equal(lines.length, n);
+      lines.forEach((line, i) => assert.equal((JSON.parse(line) as { n: number }).n, i));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('cheap log values', () => {
