@@ -82,7 +82,7 @@ function bufferedDestination(target: string | undefined): pino.DestinationStream
 
 const BATCH_BYTES = 64 * 1024;
 /** Written buffers kept for reuse. */
-const SPARE_BUFFERS = 4;
+const SPARE_BUFFERS = 8;
 
 /**
  * Encodes lines into a 64 KiB buffer and hands each full buffer to sonic-boom. Batching inside
