@@ -23,19 +23,60 @@ type ScanLimits = Pick<
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 interface Frame {
-  readonly isObject: boolean;
+  isObject: boolean;
   /** Array: elements seen so far. Object: members seen so far. */
   count: number;
   /** Object: the last key read (for pointers); array: unused. */
   key: string;
-  /** Object only: keys seen so far (created on the second key). */
+  /** Object only: keys seen so far, in `list[0 .. listSize-1]` while there are few (then a Set). */
+  list: string[];
+  listSize: number;
   keys: Set<string> | undefined;
-  first: string | undefined;
   expectKey: boolean;
 }
 
 const QUOTE = 34;
 const BACKSLASH = 92;
+/** Up to this many members, duplicates are found by comparing with each earlier key. */
+const SMALL_OBJECT = 8;
+
+/**
+ * Frames are reused by depth within one scan, so a document with many small objects allocates
+ * a frame per nesting level rather than per object.
+ */
+function enter(stack: Frame[], depth: number, isObject: boolean): Frame {
+  let frame = stack[depth];
+  if (frame === undefined) {
+    frame = { isObject, count: 0, key: '', list: [], listSize: 0, keys: undefined, expectKey: isObject };
+    stack[depth] = frame;
+  } else {
+    frame.isObject = isObject;
+    frame.count = 0;
+    frame.key = '';
+    frame.listSize = 0;
+    frame.keys = undefined;
+    frame.expectKey = isObject;
+  }
+  return frame;
+}
+
+/** Records a key; false when the object already has it. */
+function addKey(frame: Frame, key: string): boolean {
+  const list = frame.list;
+  if (frame.keys === undefined) {
+    const size = frame.listSize;
+    for (let k = 0; k < size; k++) if (list[k] === key) return false;
+    if (size < SMALL_OBJECT) {
+      list[size] = key;
+      frame.listSize = size + 1;
+      return true;
+    }
+    frame.keys = new Set(list);
+  }
+  if (frame.keys.has(key)) return false;
+  frame.keys.add(key);
+  return true;
+}
 
 /**
  * One linear pass over JSON text that enforces structural limits JSON.parse does not: nesting
@@ -45,7 +86,9 @@ const BACKSLASH = 92;
  * Returns the first violation, or undefined.
  */
 export function scanJson(text: string, limits: ScanLimits): JsonViolation | undefined {
-  const stack: Frame[] = [];
+  // frames[0 .. depth-1] are the open containers
+  const frames: Frame[] = [];
+  let depth = 0;
   const length = text.length;
   let i = 0;
   while (i < length) {
@@ -53,22 +96,23 @@ export function scanJson(text: string, limits: ScanLimits): JsonViolation | unde
     if (c === QUOTE) {
       const start = i + 1;
       let end = text.indexOf('"', start);
-      while (end !== -1 && isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      while (end !== -1 && text.charCodeAt(end - 1) === BACKSLASH && isEscaped(text, end))
+        end = text.indexOf('"', end + 1);
       if (end === -1) return undefined; // unterminated: JSON.parse reports it
       if (end - start > limits.maxStringLength) {
         return violation(
           'json_string_length',
-          stack,
+          frames,
+          depth,
           `string longer than ${limits.maxStringLength} characters`,
         );
       }
-      const top = stack[stack.length - 1];
+      const top = depth === 0 ? undefined : frames[depth - 1];
       if (top !== undefined && top.isObject && top.expectKey) {
-        const raw = text.slice(start, end);
-        let key = raw;
-        if (raw.includes('\\')) {
+        let key = text.slice(start, end);
+        if (key.includes('\\')) {
           try {
-            key = JSON.parse(`"${raw}"`) as string;
+            key = JSON.parse(`"${key}"`) as string;
           } catch {
             return undefined; // bad escape: JSON.parse reports it
           }
@@ -77,22 +121,17 @@ export function scanJson(text: string, limits: ScanLimits): JsonViolation | unde
         top.expectKey = false;
         top.count++;
         if (FORBIDDEN_KEYS.has(key)) {
-          return violation('json_forbidden_key', stack, `forbidden member name "${key}"`);
+          return violation('json_forbidden_key', frames, depth, `forbidden member name "${key}"`);
         }
         if (top.count > limits.maxObjectKeys) {
           return violation(
             'json_object_keys',
-            stack,
+            frames,
+            depth,
             `more than ${limits.maxObjectKeys} members in one object`,
           );
         }
-        if (top.first === undefined) {
-          top.first = key;
-        } else {
-          if (top.keys === undefined) top.keys = new Set([top.first]);
-          if (top.keys.has(key)) return violation('json_duplicate_key', stack, 'duplicate member name');
-          top.keys.add(key);
-        }
+        if (!addKey(top, key)) return violation('json_duplicate_key', frames, depth, 'duplicate member name');
       }
       i = end + 1;
       continue;
@@ -100,34 +139,35 @@ export function scanJson(text: string, limits: ScanLimits): JsonViolation | unde
     switch (c) {
       case 123 /* { */:
       case 91 /* [ */: {
-        if (stack.length >= limits.maxDepth) {
-          return violation('json_depth', stack, `nesting deeper than ${limits.maxDepth}`);
+        if (depth >= limits.maxDepth) {
+          return violation('json_depth', frames, depth, `nesting deeper than ${limits.maxDepth}`);
         }
         const isObject = c === 123;
-        stack.push({ isObject, count: 0, key: '', keys: undefined, first: undefined, expectKey: isObject });
+        const frame = enter(frames, depth++, isObject);
         if (!isObject) {
           // count the first element when one follows
           let j = i + 1;
           while (j < length && isSpace(text.charCodeAt(j))) j++;
-          if (j < length && text.charCodeAt(j) !== 93) (stack[stack.length - 1] as Frame).count = 1;
+          if (j < length && text.charCodeAt(j) !== 93) frame.count = 1;
         }
         i++;
         continue;
       }
       case 125 /* } */:
       case 93 /* ] */:
-        stack.pop();
+        if (depth > 0) depth--;
         i++;
         continue;
       case 44 /* , */: {
-        const top = stack[stack.length - 1];
+        const top = depth === 0 ? undefined : frames[depth - 1];
         if (top !== undefined) {
           if (top.isObject) {
             top.expectKey = true;
           } else if (++top.count > limits.maxArrayLength) {
             return violation(
               'json_array_length',
-              stack,
+              frames,
+              depth,
               `array longer than ${limits.maxArrayLength} elements`,
             );
           }
@@ -158,7 +198,12 @@ export function scanJson(text: string, limits: ScanLimits): JsonViolation | unde
       if (limits.unsafeNumbers === 'reject' && (j - i > 15 || exponent)) {
         const value = Number(text.slice(i, j));
         if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) {
-          return violation('json_unsafe_number', stack, 'number outside the safely representable range');
+          return violation(
+            'json_unsafe_number',
+            frames,
+            depth,
+            'number outside the safely representable range',
+          );
         }
       }
       i = j;
@@ -179,14 +224,20 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
-function violation(reason: JsonViolation['reason'], stack: readonly Frame[], message: string): JsonViolation {
-  return { reason, pointer: pointerOf(stack), message };
+function violation(
+  reason: JsonViolation['reason'],
+  frames: readonly Frame[],
+  depth: number,
+  message: string,
+): JsonViolation {
+  return { reason, pointer: pointerOf(frames, depth), message };
 }
 
 /** JSON pointer of the member being read (keys are truncated so pointers stay small). */
-function pointerOf(stack: readonly Frame[]): string {
+function pointerOf(frames: readonly Frame[], depth: number): string {
   let pointer = '';
-  for (const frame of stack) {
+  for (let d = 0; d < depth; d++) {
+    const frame = frames[d] as Frame;
     if (frame.isObject) {
       if (frame.count === 0) break;
       const key = frame.key.length > 64 ? frame.key.slice(0, 64) + '…' : frame.key;
