@@ -4,6 +4,14 @@
  * `RateLimit-Policy: "per-second";q=20;w=1` and `RateLimit: "per-second";r=7;t=1`.
  */
 
+/**
+ * Whole seconds, rounded up, of a millisecond duration computed in floats: a residue far below
+ * a microsecond (`(now + 12000) - now` = 12000.000000000002) does not add a second.
+ */
+function ceilSeconds(ms: number): number {
+  return Math.ceil((ms - 1e-6) / 1000);
+}
+
 /** One policy item: quota `q` per window `w` seconds. */
 export function policyItem(name: string, quota: number, windowMs: number): string {
   return `${sfString(name)};q=${quota};w=${Math.max(1, Math.ceil(windowMs / 1000))}`;
@@ -14,12 +22,12 @@ export function policyItem(name: string, quota: number, windowMs: number): strin
  * comes from `sfString` once at build time (this runs per request).
  */
 export function stateItem(quotedName: string, remaining: number, resetMs: number): string {
-  return `${quotedName};r=${remaining > 0 ? remaining : 0};t=${resetMs > 0 ? Math.ceil(resetMs / 1000) : 0}`;
+  return `${quotedName};r=${remaining > 0 ? remaining : 0};t=${resetMs > 0 ? ceilSeconds(resetMs) : 0}`;
 }
 
 /** `Retry-After` in whole seconds, at least 1. */
 export function retryAfterSeconds(ms: number): string {
-  return String(Math.max(1, Math.ceil(ms / 1000)));
+  return String(Math.max(1, ceilSeconds(ms)));
 }
 
 /** An sf-string: printable ASCII with `"` and `\` escaped (names come from config). */
@@ -40,7 +48,7 @@ export class StateItemFormatter {
 
   format(remaining: number, resetMs: number): string {
     const r = remaining > 0 ? remaining : 0;
-    const t = resetMs > 0 ? Math.ceil(resetMs / 1000) : 0;
+    const t = resetMs > 0 ? ceilSeconds(resetMs) : 0;
     if (r !== this.remaining || t !== this.seconds) {
       this.remaining = r;
       this.seconds = t;
