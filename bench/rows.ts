@@ -103,7 +103,6 @@ export const ROWS: readonly Row[] = [
     kind: 'bare',
     id: 'bare-dispatch',
     label: 'bare proxy on undici dispatch (bench/bare-dispatch.ts)',
-    extra: true,
   },
   {
     kind: 'gateway',

@@ -148,16 +148,19 @@ export function coreTargets(results: readonly RowResult[]): string[] {
   const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const tput = plain.rps / nginx.rps;
   const p99 = plain.p99Ms / nginx.p99Ms;
-  const bare = get('bare-node');
-  const versusBare =
-    bare === undefined
-      ? []
-      : [
-          `plain proxy throughput ${fixed(plain.rps / bare.rps, 2)}× the bare node:http + undici proxy, CPU ${fixed(
-            plain.cpuUsPerRequest - bare.cpuUsPerRequest,
-            0,
-          )} µs/request more (${fixed(bare.cpuUsPerRequest, 0)} µs for the bare proxy): the gateway's own machinery`,
-        ];
+  const versusBare = (
+    [
+      ['bare-node', 'the bare node:http + undici proxy'],
+      ['bare-dispatch', 'the bare proxy on undici dispatch'],
+    ] as const
+  ).flatMap(([id, label]) => {
+    const bare = get(id);
+    if (bare === undefined) return [];
+    const extra = plain.cpuUsPerRequest - bare.cpuUsPerRequest;
+    return [
+      `plain proxy throughput ${fixed(plain.rps / bare.rps, 2)}× ${label}, CPU ${fixed(Math.abs(extra), 0)} µs/request ${extra >= 0 ? 'more' : 'less'} (${fixed(bare.cpuUsPerRequest, 0)} µs for that proxy)`,
+    ];
+  });
   return [
     ...versusBare,
     `plain proxy throughput ${fixed(tput, 2)}× nginx-1-worker (target ≥ 0.5: ${mark(tput >= 0.5)})`,
