@@ -35,6 +35,9 @@ before(async () => {
           keyPrefix: 'acc:',
           expectedNodes: 2,
           onStoreError: 'fail-closed',
+          // a machine loaded far past its cores (parallel suites) can hold an answer past the
+          // 250 ms default; such a decision may still be counted by Redis after it was refused
+          commandTimeoutMs: 2000,
         },
         upstreams: { app: { targets: [{ url: upstream.url }] } },
         routes: [
