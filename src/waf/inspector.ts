@@ -73,6 +73,7 @@ const GATES: Readonly<Record<string, Gate>> = {
  */
 const GATES_LEVEL1: Readonly<Record<string, Gate>> = {
   ...GATES,
+  sqli: sqlGateLevel1,
   cmdi: (m, lower) =>
     (m & CMDI_PUNCTUATION) !== 0 ||
     ((m & (C.slash | C.dot | C.minus)) !== 0 &&
@@ -91,11 +92,27 @@ function adjacentParen(lower: string): boolean {
   return false;
 }
 
-function sqlGate(mask: number, lower: string): boolean {
+/** Exported for tests: the gate at level 2 (and the reference for the level-1 short cut). */
+export function sqlGate(mask: number, lower: string): boolean {
+  return sqlPunctuation(mask, lower) || hasSqlWord(lower);
+}
+
+function sqlPunctuation(mask: number, lower: string): boolean {
   if ((mask & SQL_PUNCTUATION) !== 0) return true;
   if ((mask & C.minus) !== 0 && lower.includes('--')) return true;
   if ((mask & C.slash) !== 0 && lower.includes('/*')) return true;
-  if ((mask & C.paren) !== 0 && adjacentParen(lower)) return true;
+  return (mask & C.paren) !== 0 && adjacentParen(lower);
+}
+
+/**
+ * At level 1, without that punctuation, the SQL detector can only fire through its unquoted
+ * reading, which needs an SQL signal word or a call (adjacentParen misses a `(` at the start):
+ * for ASCII values without NUL the mask says whether there is one, and hasSqlWord is read only
+ * then (same verdicts as sqlGate: prefilter.test.ts).
+ */
+function sqlGateLevel1(mask: number, lower: string): boolean {
+  if (sqlPunctuation(mask, lower)) return true;
+  if ((mask & (C.nonAscii | C.control | C.sqlWord | C.call)) === 0) return false;
   return hasSqlWord(lower);
 }
 

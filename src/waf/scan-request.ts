@@ -81,6 +81,7 @@ export function scanRequest(
   const inspector = plan.inspector;
   const urls: UrlCandidate[] = [];
   const ssrfOn = plan.ssrf !== undefined;
+  const ssrfFields = plan.ssrfFields.length > 0;
   const single: (string | number)[] = [''];
 
   /** Inspects one string; `kind` comes from the schema (free when there is none). */
@@ -94,7 +95,7 @@ export function scanRequest(
     if (
       ssrfOn &&
       (kind === 'url' ||
-        plan.isSsrfField(location, path) ||
+        (ssrfFields && plan.isSsrfField(location, path)) ||
         (kind === 'free' && plan.detectUrls && looksLikeUrl(value)))
     ) {
       const skip = plan.excluded(location, path);

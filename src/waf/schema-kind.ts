@@ -74,6 +74,8 @@ export class SchemaNode {
   readonly kind: FieldKind;
   private readonly schema: Schema;
   private propertyNodes: Map<string, SchemaNode | undefined> | undefined;
+  /** The node of `items` when there are no `prefixItems` (null: not computed yet). */
+  private itemsNode: SchemaNode | undefined | null = null;
 
   private constructor(schema: Schema) {
     this.schema = schema;
@@ -94,7 +96,11 @@ export class SchemaNode {
   /** Same answer as `childSchema(schema, key)`, as a node. */
   child(key: string | number): SchemaNode | undefined {
     const schema = this.schema;
-    if (typeof key === 'number') return SchemaNode.of(childSchema(schema, key));
+    if (typeof key === 'number') {
+      if (Array.isArray(schema.prefixItems)) return SchemaNode.of(childSchema(schema, key));
+      if (this.itemsNode === null) this.itemsNode = SchemaNode.of(childSchema(schema, key));
+      return this.itemsNode;
+    }
     const properties = schema.properties;
     if (isSchema(properties) && Object.hasOwn(properties, key)) {
       this.propertyNodes ??= new Map();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { C, charMask } from '../../src/waf/char-mask.js';
 import { ATTACK_CLASSES, type AttackClass } from '../../src/waf/classes.js';
 import { detectCmdi } from '../../src/waf/cmdi.js';
-import { Inspector } from '../../src/waf/inspector.js';
+import { Inspector, sqlGate } from '../../src/waf/inspector.js';
 import { normaliseValue } from '../../src/waf/normalise.js';
 import { detectSqli, needsPlainReading, needsPlainReadingSlow } from '../../src/waf/sqli.js';
 
@@ -141,6 +141,8 @@ describe('attacks the pre-filter must not let through (level 1)', () => {
     ['1;DROP TABLE users', false, 'sqli'],
     ['1 &#59; drop table users', false, 'sqli'],
     ['x OR 1=1', false, 'sqli'],
+    ['(sleep(5)', false, 'sqli'],
+    ['(SLEEP(5)', false, 'sqli'],
     // command separators behind entities and percent-encoding (JSON strings get one URL decode)
     ['a&#59;whoami', false, 'cmdi'],
     ['a%3Bwhoami', true, 'cmdi'],
@@ -157,4 +159,18 @@ describe('attacks the pre-filter must not let through (level 1)', () => {
       assert.equal(inspector.inspectValue(value, urlDecode)?.class, cls);
     });
   }
+});
+
+describe('level-1 SQL gate', () => {
+  test('the mask short cut gives the verdicts of the full gate', () => {
+    const next = random(23);
+    const inspector = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+    for (let i = 0; i < 50_000; i++) {
+      const raw = randomValue(next);
+      if (raw.length < 2) continue;
+      const v = normaliseValue(raw, true);
+      const expected = sqlGate(v.mask, v.lower) ? detectSqli(v.text, v.lower, 1) : undefined;
+      assert.equal(inspector.inspectValue(raw, true)?.rule, expected, JSON.stringify(raw));
+    }
+  });
 });
