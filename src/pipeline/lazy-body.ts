@@ -2,8 +2,16 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestBody } from './request-body.js';
 
-/** Reads a stream into one buffer, refusing past `limit` bytes. */
-export function readAll(stream: Readable, limit: number, tooLarge: () => GatewayError): Promise<Buffer> {
+/**
+ * Reads a stream into one buffer, refusing past `limit` bytes. `onRead` sees the buffer before
+ * the promise settles (it saves callers a second promise just to keep it).
+ */
+export function readAll(
+  stream: Readable,
+  limit: number,
+  tooLarge: () => GatewayError,
+  onRead?: (body: Buffer) => void,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -19,7 +27,9 @@ export function readAll(stream: Readable, limit: number, tooLarge: () => Gateway
     };
     const onEnd = () => {
       cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      onRead?.(body);
+      resolve(body);
     };
     const onError = (error: Error) => {
       cleanup();
@@ -57,6 +67,9 @@ export class BodyLimit extends Transform {
     callback(null, chunk);
   }
 }
+
+const bodyOverLimit = (): GatewayError =>
+  new GatewayError('payload_too_large', { reason: 'body_over_limit' });
 
 export class LazyRequestBody implements RequestBody {
   readonly present: boolean;
@@ -99,11 +112,7 @@ export class LazyRequestBody implements RequestBody {
     if (this.declaredLength !== undefined && this.declaredLength > max) {
       return Promise.reject(new GatewayError('payload_too_large', { reason: 'declared_length_over_limit' }));
     }
-    this.pending ??= readAll(
-      this.stream,
-      max,
-      () => new GatewayError('payload_too_large', { reason: 'body_over_limit' }),
-    ).then((b) => (this.buffer = b));
+    this.pending ??= readAll(this.stream, max, bodyOverLimit, (b) => (this.buffer = b));
     return this.pending;
   }
 

@@ -77,6 +77,11 @@ function textBody(buffer: Buffer): ScanInput['body'] {
   return { kind: 'text', text };
 }
 
+function hasKeys(record: Readonly<Record<string, string>>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
+}
+
 /**
  * Without template parameters, the path's segments are inspected, named by position (`/path/2`).
  * The normalised path keeps reserved characters percent-encoded: this is their one decode.
@@ -143,13 +148,14 @@ export default defineStage<InjectionConfig>({
 
     const inputFor = (ctx: RequestContext, body: ScanInput['body']): ScanInput => {
       const operation = (ctx.operation as OperationView | undefined)?.compiled;
-      return {
+      const input: { -readonly [K in keyof ScanInput]: ScanInput[K] } = {
         query: ctx.query,
-        params: Object.keys(ctx.params).length > 0 ? ctx.params : pathSegments(ctx.path),
+        params: hasKeys(ctx.params) ? ctx.params : pathSegments(ctx.path),
         header: (name) => ctx.header(name),
-        ...(body === undefined ? {} : { body }),
-        ...(operation === undefined ? {} : { schema: operationSchemas(operation) }),
       };
+      if (body !== undefined) input.body = body;
+      if (operation !== undefined) input.schema = operationSchemas(operation);
+      return input;
     };
 
     const withBody = async (ctx: RequestContext): Promise<void> => {
