@@ -91,3 +91,15 @@ describe('scanJson agrees with JSON.parse on random documents', () => {
     assert.equal(scanJson(deep, { ...DEFAULT_JSON_LIMITS, maxDepth: 4 }), undefined);
   });
 });
+
+describe('forbidden keys', () => {
+  test('scanJson looks names up only at the lengths of the forbidden names (9 and 11)', async () => {
+    const { FORBIDDEN_KEYS } = await import('../../src/json/scan.js');
+    for (const key of FORBIDDEN_KEYS) assert.ok(key.length === 9 || key.length === 11, key);
+    for (const key of FORBIDDEN_KEYS) {
+      const violation = scanJson(`{"a":1,"${key}":{}}`, DEFAULT_JSON_LIMITS);
+      assert.equal(violation?.reason, 'json_forbidden_key', key);
+    }
+    assert.equal(scanJson('{"__proto__\\u0000":1,"constructors":2}', DEFAULT_JSON_LIMITS), undefined);
+  });
+});
