@@ -1,4 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { util as undiciUtil } from 'undici';
+
+/** Raw header name to lower-case string; well-known names come interned from undici's trie. */
+const headerName = undiciUtil.headerNameToString as (name: Buffer | string) => string;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus legacy ones that must never be forwarded. */
 const HOP_BY_HOP = new Set([
@@ -71,7 +75,7 @@ export function endToEndResponseHeaders(raw: readonly Buffer[]): Record<string, 
   const out: Record<string, string | string[]> = {};
   let connection: string | string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
+    const name = headerName(raw[i]!);
     const value = raw[i + 1]!.toString('latin1');
     if (HOP_BY_HOP.has(name)) {
       if (name === 'connection') connection = connection === undefined ? value : [connection, value].flat();
