@@ -143,7 +143,7 @@ export class Runner {
         upstreamNs,
         totalNs,
         aborted,
-        ...(c.errorCode === undefined ? {} : { errorCode: c.errorCode }),
+        errorCode: c.errorCode,
       };
       for (const stage of c.route.log) {
         try {
@@ -154,7 +154,7 @@ export class Runner {
       }
     };
     // One listener: 'close' follows 'finish' for complete answers, and comes alone on aborts.
-    res.once('close', () => {
+    res.on('close', () => {
       const aborted = !res.writableFinished;
       if (aborted) ctx?.upstreamCall?.abort('client_closed');
       done(res.statusCode, aborted);

@@ -47,7 +47,7 @@ export interface ResponseSummary {
   /** Nanoseconds from upstream request start to upstream response end (0 when not proxied). */
   readonly upstreamNs: bigint;
   readonly totalNs: bigint;
-  readonly errorCode?: string;
+  readonly errorCode?: string | undefined;
   readonly aborted: boolean;
 }
 
