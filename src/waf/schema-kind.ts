@@ -73,6 +73,7 @@ export function childSchema(schema: unknown, key: string | number): unknown {
 export class SchemaNode {
   readonly kind: FieldKind;
   private readonly schema: Schema;
+  /** Declared properties (the schema's own `properties` keys), built on first use. */
   private propertyNodes: Map<string, SchemaNode | undefined> | undefined;
   /** The node of `items` when there are no `prefixItems` (null: not computed yet). */
   private itemsNode: SchemaNode | undefined | null = null;
@@ -101,18 +102,20 @@ export class SchemaNode {
       if (this.itemsNode === null) this.itemsNode = SchemaNode.of(childSchema(schema, key));
       return this.itemsNode;
     }
-    const properties = schema.properties;
-    if (isSchema(properties) && Object.hasOwn(properties, key)) {
-      this.propertyNodes ??= new Map();
-      let node = this.propertyNodes.get(key);
-      if (node === undefined && !this.propertyNodes.has(key)) {
-        node = SchemaNode.of(properties[key]);
-        this.propertyNodes.set(key, node);
-      }
-      return node;
-    }
+    this.propertyNodes ??= declaredProperties(schema);
+    const node = this.propertyNodes.get(key);
+    if (node !== undefined || this.propertyNodes.has(key)) return node;
     return SchemaNode.of(childSchema(schema, key));
   }
 }
 
 const nodes = new WeakMap<Schema, SchemaNode>();
+
+/** The nodes of a schema's declared properties: one look-up per member on the walk. */
+function declaredProperties(schema: Schema): Map<string, SchemaNode | undefined> {
+  const out = new Map<string, SchemaNode | undefined>();
+  const properties = schema.properties;
+  if (isSchema(properties))
+    for (const key of Object.keys(properties)) out.set(key, SchemaNode.of(properties[key]));
+  return out;
+}

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileInjection, type InjectionConfig } from '../../src/waf/config.js';
 import { scanRequest, type ScanInput } from '../../src/waf/scan-request.js';
-import { schemaKind } from '../../src/waf/schema-kind.js';
+import { childSchema, SchemaNode, schemaKind } from '../../src/waf/schema-kind.js';
 import { STUB_DNS } from './stub-dns.js';
 
 function plan(config: InjectionConfig = {}) {
@@ -225,5 +225,35 @@ describe('configuration mistakes', () => {
         }),
       /every attack class is excluded/,
     );
+  });
+});
+
+describe('schema nodes', () => {
+  test('SchemaNode.child gives the node of childSchema for every kind of key', () => {
+    const item = { type: 'string', maxLength: 10 };
+    const recursive: Record<string, unknown> = { type: 'object' };
+    recursive.properties = { self: recursive, name: { type: 'string' } };
+    const schemas: Record<string, unknown>[] = [
+      { type: 'object', properties: { a: { enum: ['x'] }, b: true }, additionalProperties: item },
+      {
+        type: 'object',
+        allOf: [{ properties: { c: { format: 'uri' } } }],
+        anyOf: [{ properties: { d: item } }],
+      },
+      { type: 'array', items: item },
+      { type: 'array', prefixItems: [{ type: 'integer' }], items: { format: 'uri' } },
+      recursive,
+    ];
+    for (const schema of schemas) {
+      const node = SchemaNode.of(schema);
+      assert.ok(node);
+      for (const key of ['a', 'b', 'c', 'd', 'e', 'self', 'name', '__proto__', 'constructor', 0, 1, 5]) {
+        for (let pass = 0; pass < 2; pass++) {
+          // twice: the second answer comes from the node's caches
+          assert.equal(node.child(key), SchemaNode.of(childSchema(schema, key)), `${JSON.stringify(key)}`);
+        }
+      }
+      assert.equal(node.kind, schemaKind(schema));
+    }
   });
 });
