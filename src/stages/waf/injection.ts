@@ -2,7 +2,7 @@ import { Counter } from 'prom-client';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { DEFAULT_JSON_LIMITS } from '../../json/limits.js';
 import { parseJson } from '../../json/parse.js';
-import { readJson } from '../../json/read-json.js';
+import { cachedJson, NOT_CACHED, readJson } from '../../json/read-json.js';
 import type { OperationView } from '../../openapi/operation-context.js';
 import type { CompiledOperation } from '../../openapi/types.js';
 import type { RequestContext } from '../../pipeline/context.js';
@@ -177,19 +177,27 @@ export default defineStage<InjectionConfig>({
       decide(ctx, await scanRequest(plan, inputFor(ctx, body)));
     };
 
+    const scan = (ctx: RequestContext, body: ScanInput['body']): Promise<void> | undefined => {
+      const result = scanRequest(plan, inputFor(ctx, body));
+      if (result instanceof Promise) return result.then((finding) => decide(ctx, finding));
+      decide(ctx, result);
+      return undefined;
+    };
+
     return {
       name: 'waf.injection',
       run(ctx) {
         const mediaType = ctx.body.mediaType;
-        if (
-          ctx.body.present &&
-          (isJson(mediaType) || mediaType === FORM || mediaType === MULTIPART || isTextual(mediaType))
-        )
+        if (!ctx.body.present) return scan(ctx, undefined);
+        if (isJson(mediaType)) {
+          // request validation usually parsed the body already: no promise then
+          const value = cachedJson(ctx, jsonLimits);
+          if (value !== NOT_CACHED)
+            return scan(ctx, value === undefined ? undefined : { kind: 'json', value });
           return withBody(ctx);
-        const result = scanRequest(plan, inputFor(ctx, undefined));
-        if (result instanceof Promise) return result.then((finding) => decide(ctx, finding));
-        decide(ctx, result);
-        return undefined;
+        }
+        if (mediaType === FORM || mediaType === MULTIPART || isTextual(mediaType)) return withBody(ctx);
+        return scan(ctx, undefined);
       },
     };
   },
