@@ -196,7 +196,22 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 
-const TWO_CHAR_OPS = new Set(['<=', '>=', '<>', '!=', '||', '&&', ':=', '::', '<<', '>>', '==', '!<', '!>']);
+/** Exported for tests (the lexer pre-checks their second character). */
+export const TWO_CHAR_OPS: ReadonlySet<string> = new Set([
+  '<=',
+  '>=',
+  '<>',
+  '!=',
+  '||',
+  '&&',
+  ':=',
+  '::',
+  '<<',
+  '>>',
+  '==',
+  '!<',
+  '!>',
+]);
 
 /**
  * Tokenises `input`. With `quote` set, the input is read as if it followed that quote character
@@ -294,8 +309,13 @@ export function tokenizeSql(input: string, quote: '' | "'" | '"', max = 4096): S
       i = j;
       continue;
     }
-    const two = input.slice(i, i + 2);
-    if (TWO_CHAR_OPS.has(two)) {
+    // every two-character operator ends in one of = < > | & : (no slice for other punctuation)
+    const c2 = input.charCodeAt(i + 1);
+    const two =
+      c2 === 61 || c2 === 60 || c2 === 62 || c2 === 124 || c2 === 38 || c2 === 58
+        ? input.slice(i, i + 2)
+        : '';
+    if (two !== '' && TWO_CHAR_OPS.has(two)) {
       const three = input.slice(i, i + 3);
       if (three === '<=>') {
         tokens.push({ type: 'o', value: three, closed: true });
@@ -338,15 +358,39 @@ export function tokenizeSql(input: string, quote: '' | "'" | '"', max = 4096): S
   return tokens;
 }
 
+type WordClass = 'logic' | 'union' | 'statement' | 'operator' | 'boolean' | 'keyword';
+
+/** Each special word's class, by the precedence classifyWord applies (first set that has it). */
+const WORD_CLASSES = new Map<string, WordClass>();
+for (const [words, cls] of [
+  [LOGIC, 'logic'],
+  [['union', 'intersect', 'except'], 'union'],
+  [SQL_STATEMENTS, 'statement'],
+  [WORD_OPERATORS, 'operator'],
+  [BOOLEANS, 'boolean'],
+  [KEYWORDS, 'keyword'],
+] as const) {
+  for (const word of words) if (!WORD_CLASSES.has(word)) WORD_CLASSES.set(word, cls);
+}
+
+/** One look-up per word (most words of prose are in no set at all). */
 function classifyWord(word: string, paren: boolean): SqlTokenType {
-  if (LOGIC.has(word)) return '&';
-  if (word === 'union' || word === 'intersect' || word === 'except') return 'U';
-  if (SQL_STATEMENTS.has(word)) return paren && word !== 'select' ? 'f' : 'E';
-  if (WORD_OPERATORS.has(word)) return 'o';
-  if (BOOLEANS.has(word)) return 'b';
-  if (KEYWORDS.has(word))
-    return paren && (word === 'if' || word === 'cast' || word === 'convert') ? 'f' : 'k';
-  return paren ? 'f' : 'n';
+  switch (WORD_CLASSES.get(word)) {
+    case undefined:
+      return paren ? 'f' : 'n';
+    case 'logic':
+      return '&';
+    case 'union':
+      return 'U';
+    case 'statement':
+      return paren && word !== 'select' ? 'f' : 'E';
+    case 'operator':
+      return 'o';
+    case 'boolean':
+      return 'b';
+    case 'keyword':
+      return paren && (word === 'if' || word === 'cast' || word === 'convert') ? 'f' : 'k';
+  }
 }
 
 function readString(input: string, start: number, quote: "'" | '"', tokens: SqlToken[]): number {

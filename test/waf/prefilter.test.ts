@@ -6,6 +6,7 @@ import { detectCmdi } from '../../src/waf/cmdi.js';
 import { Inspector, sqlGate } from '../../src/waf/inspector.js';
 import { normaliseValue } from '../../src/waf/normalise.js';
 import { detectSqli, needsPlainReading, needsPlainReadingSlow } from '../../src/waf/sqli.js';
+import { TWO_CHAR_OPS } from '../../src/waf/sql-tokens.js';
 
 /**
  * The inspector skips detectors by the characters and words a value contains (its charMask), and
@@ -172,5 +173,12 @@ describe('level-1 SQL gate', () => {
       const expected = sqlGate(v.mask, v.lower) ? detectSqli(v.text, v.lower, 1) : undefined;
       assert.equal(inspector.inspectValue(raw, true)?.rule, expected, JSON.stringify(raw));
     }
+  });
+});
+
+describe('SQL lexer tables', () => {
+  test('every two-character operator ends in a character the lexer pre-checks (= < > | & :)', () => {
+    assert.ok(TWO_CHAR_OPS.size > 10);
+    for (const op of TWO_CHAR_OPS) assert.ok('=<>|&:'.includes(op[1] as string), op);
   });
 });
