@@ -34,6 +34,8 @@ export interface RunnerOptions {
   readonly secureHeaders?: Record<string, string>;
 }
 
+/** Request bodies up to this size (declared by Content-Length) are read before forwarding. */
+const SMALL_BODY_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const EMPTY_DROP: ReadonlySet<string> = new Set();
@@ -273,6 +275,23 @@ export class Runner {
 
   private proxy(ctx: Context, res: Res): void {
     // The client may have gone while an asynchronous stage ran: send nothing upstream.
+    if (res.destroyed) return;
+    const body = ctx.body;
+    if (!body.buffered && body.declaredLength !== undefined && body.present) {
+      if (body.declaredLength <= SMALL_BODY_BYTES) {
+        // A small body is read first (like nginx's request buffering): it then goes upstream in
+        // the same write as the headers, and an idempotent request can be retried.
+        body.read(SMALL_BODY_BYTES).then(
+          () => this.forward(ctx, res),
+          (error: unknown) => this.fail(ctx, res, error),
+        );
+        return;
+      }
+    }
+    this.forward(ctx, res);
+  }
+
+  private forward(ctx: Context, res: Res): void {
     if (res.destroyed) return;
     const upstream = ctx.route.upstream;
     if (!upstream) {

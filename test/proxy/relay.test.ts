@@ -162,4 +162,29 @@ describe('relaying upstream answers', () => {
     assert.equal(typeof json.card, 'string');
     assert.ok(!(json.card as string).includes('4111 1111 1111 1111'), 'the card number is masked');
   });
+
+  test('a small request body is forwarded whole, and makes an idempotent PUT retryable', async () => {
+    let calls = 0;
+    const first = await countingUpstream((_req, res) => {
+      calls++;
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('busy');
+    });
+    const second = await countingUpstream((_req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(body);
+    });
+    const gw = await startGateway({
+      upstreams: { u: { targets: [{ url: first.url }, { url: second.url }] } },
+      routes: [{ name: 'all', match: { pathPrefix: '/' }, upstream: 'u', public: true }],
+    });
+    cleanups.push(() => gw.close());
+    const payload = Buffer.alloc(40 * 1024, 7);
+    const res = await fetch(`${gw.url}/doc`, { method: 'PUT', body: payload });
+    const echoed = Buffer.from(await res.arrayBuffer());
+    assert.equal(res.status, 200);
+    assert.ok(echoed.equals(payload), 'the retried PUT carries the whole body');
+    assert.equal(calls, 1);
+    assert.equal(second.requests[0]?.headers['content-length'], String(payload.length));
+  });
 });
