@@ -9,8 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { benchJwtAuthn, benchKek, es256Tokens } from './lib/fixtures.js';
 import { loadConfigFile } from '../src/config/load.js';
 import { openCredentialAdmin } from '../src/authn/credential-admin-open.js';
 import { createLogger } from '../src/observe/logger.js';
@@ -24,7 +23,7 @@ const iterations = Number(process.argv[2] ?? 200_000);
 /** Optional: measure only these cases (comma-separated labels), e.g. for --cpu-prof. */
 const only = process.argv[3]?.split(',');
 const dir = mkdtempSync(join(tmpdir(), 'authn-micro-'));
-process.env.AUTHN_MICRO_KEK = randomBytes(32).toString('base64');
+process.env.AUTHN_MICRO_KEK = benchKek();
 
 const credentialSections = {
   store: { type: 'sqlite', path: join(dir, 'credentials.db') },
@@ -46,39 +45,11 @@ const consumer = await admin.createConsumer({ name: 'bench-user', roles: ['user'
 const { key } = await admin.createKey('bench-user');
 await close();
 
-const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-const publicJwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256', use: 'sig' };
-const now = Math.floor(Date.now() / 1000);
-const tokens: string[] = [];
-for (let i = 0; i < 300; i++) {
-  tokens.push(
-    await new SignJWT({ roles: ['user'], scope: 'items:read' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'bench-1', typ: 'JWT' })
-      .setIssuer('https://issuer.bench.local')
-      .setAudience('bench-api')
-      .setSubject(`user-${i}`)
-      .setJti(randomBytes(8).toString('hex'))
-      .setIssuedAt(now)
-      .setExpirationTime(now + 3600)
-      .sign(privateKey),
-  );
-}
+const { publicJwk, tokens } = await es256Tokens(300);
 
 const config = {
   ...base,
-  authn: {
-    jwt: {
-      issuers: {
-        bench: {
-          issuer: 'https://issuer.bench.local',
-          audience: 'bench-api',
-          algorithms: ['ES256'],
-          keys: [publicJwk],
-          claims: { roles: 'roles' },
-        },
-      },
-    },
-  },
+  authn: benchJwtAuthn(publicJwk),
   routes: [
     { name: 'plain', match: { pathPrefix: '/plain' }, upstream: 'up', public: true },
     {

@@ -1,4 +1,5 @@
 import type { Probe } from './lib/gateway.js';
+import { benchJwtAuthn } from './lib/fixtures.js';
 import type { BenchRedis } from './lib/redis.js';
 import { injectionOrderBody, invalidOrderBody, orderBody } from './lib/payloads.js';
 
@@ -190,19 +191,7 @@ export const ROWS: readonly Row[] = [
       const { publicJwk, tokens } = await fx.jwt();
       return {
         config: {
-          authn: {
-            jwt: {
-              issuers: {
-                bench: {
-                  issuer: 'https://issuer.bench.local',
-                  audience: 'bench-api',
-                  algorithms: ['ES256'],
-                  keys: [publicJwk],
-                  claims: { roles: 'roles' },
-                },
-              },
-            },
-          },
+          authn: benchJwtAuthn(publicJwk),
           routes: [route({ authentication: { anyOf: ['jwt:bench'] }, authorization: grantAll })],
         },
         load: {

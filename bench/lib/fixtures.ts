@@ -7,6 +7,47 @@ import { startRedis, type BenchRedis } from './redis.js';
 
 export const KEK_ENV = 'PORTCULLIS_BENCH_KEK';
 
+/** `count` distinct ES256 tokens for the bench issuer, and its public key as a JWK. */
+export async function es256Tokens(
+  count: number,
+): Promise<{ publicJwk: Record<string, unknown>; tokens: string[] }> {
+  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256', use: 'sig' };
+  const now = Math.floor(Date.now() / 1000);
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    tokens.push(
+      await new SignJWT({ roles: ['user'], scope: 'items:read' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'bench-1', typ: 'JWT' })
+        .setIssuer('https://issuer.bench.local')
+        .setAudience('bench-api')
+        .setSubject(`user-${i}`)
+        .setJti(randomBytes(8).toString('hex'))
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .sign(privateKey),
+    );
+  }
+  return { publicJwk, tokens };
+}
+
+/** The `authn` section that trusts the tokens of `es256Tokens` (roles from the `roles` claim). */
+export function benchJwtAuthn(publicJwk: Record<string, unknown>): Record<string, unknown> {
+  return {
+    jwt: {
+      issuers: {
+        bench: {
+          issuer: 'https://issuer.bench.local',
+          audience: 'bench-api',
+          algorithms: ['ES256'],
+          keys: [publicJwk],
+          claims: { roles: 'roles' },
+        },
+      },
+    },
+  };
+}
+
 /** Creates each fixture on first use; `close` stops what was started. */
 export function createFixtures(options: {
   dir: string;
@@ -60,24 +101,7 @@ export function createFixtures(options: {
       }),
     jwt: () =>
       once('jwt', async () => {
-        const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-        const publicJwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256', use: 'sig' };
-        const now = Math.floor(Date.now() / 1000);
-        const tokens: string[] = [];
-        for (let i = 0; i < 300; i++) {
-          tokens.push(
-            await new SignJWT({ roles: ['user'], scope: 'items:read' })
-              .setProtectedHeader({ alg: 'ES256', kid: 'bench-1', typ: 'JWT' })
-              .setIssuer('https://issuer.bench.local')
-              .setAudience('bench-api')
-              .setSubject(`user-${i}`)
-              .setJti(randomBytes(8).toString('hex'))
-              .setIssuedAt(now)
-              .setExpirationTime(now + 3600)
-              .sign(privateKey),
-          );
-        }
-        return { publicJwk, tokens };
+        return es256Tokens(300);
       }),
     redis: () =>
       once('redis', async () => {

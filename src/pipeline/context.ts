@@ -55,6 +55,8 @@ export interface RequestContext {
   readonly state: Map<string, unknown>;
   /** Log fields added by stages (reasons, decisions); emitted by the access log. Never secrets. */
   readonly logFields: Record<string, unknown>;
+  /** The upstream target's origin once it has answered (for logs). */
+  readonly upstreamTarget?: string | undefined;
   /** Request header lookup (lower-case name); joins repeated headers with `, `. */
   header(name: string): string | undefined;
 }

@@ -9,6 +9,11 @@ export interface CompiledRoute {
   readonly config: RouteConfig;
   readonly access: readonly AccessStage[];
   readonly response: readonly ResponseStage[];
+  /**
+   * The lowest status any response stage acts on (each stage's `minStatus`, 0 when it has none;
+   * Infinity without response stages): answers below it stream without a response context.
+   */
+  readonly responseFrom: number;
   readonly log: readonly LogStage[];
   /** Undefined for routes answered entirely by a stage (e.g. the OAuth server). */
   readonly upstream: Upstream | undefined;

@@ -7,7 +7,7 @@ import { renderProblem } from '../errors/render.js';
 import { normalizeTarget, type NormalizeOptions } from '../http/normalize-path.js';
 import { normalizeAddress, type TrustedProxies } from '../proxy/client-address.js';
 import { endToEndRequestHeaders } from '../proxy/headers.js';
-import type { UpstreamCall, UpstreamHead, UpstreamSink } from '../proxy/upstream.js';
+import type { Upstream, UpstreamCall, UpstreamHead, UpstreamSink } from '../proxy/upstream.js';
 import type { RequestContext } from './context.js';
 import type { Identity } from './identity.js';
 import { LazyRequestBody } from './lazy-body.js';
@@ -15,7 +15,7 @@ import type { ResponseContext } from './response.js';
 import type { CompiledRoute } from './route.js';
 import type { RouteTable } from './route-table.js';
 import type { Services } from './services.js';
-import type { LocalReply, ResponseStage, ResponseSummary, StageResult } from './stage.js';
+import type { LocalReply, ResponseSummary, StageResult } from './stage.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -270,34 +270,34 @@ export class Runner {
         return;
       }
     }
-    void this.proxy(ctx, res);
+    this.proxy(ctx, res);
   }
 
   private proxy(ctx: Context, res: Res): void {
     // The client may have gone while an asynchronous stage ran: send nothing upstream.
-    if (res.destroyed) return;
-    const body = ctx.body;
-    if (!body.buffered && body.declaredLength !== undefined && body.present) {
-      if (body.declaredLength <= SMALL_BODY_BYTES) {
-        // A small body is read first (like nginx's request buffering): it then goes upstream in
-        // the same write as the headers, and an idempotent request can be retried.
-        body.read(SMALL_BODY_BYTES).then(
-          () => this.forward(ctx, res),
-          (error: unknown) => this.fail(ctx, res, error),
-        );
-        return;
-      }
-    }
-    this.forward(ctx, res);
-  }
-
-  private forward(ctx: Context, res: Res): void {
     if (res.destroyed) return;
     const upstream = ctx.route.upstream;
     if (!upstream) {
       this.fail(ctx, res, new GatewayError('not_found', { reason: 'route_without_upstream' }));
       return;
     }
+    const body = ctx.body;
+    const length = body.declaredLength;
+    if (!body.buffered && body.present && length !== undefined && length <= SMALL_BODY_BYTES) {
+      // A small body is read first (like nginx's request buffering): it then goes upstream in
+      // the same write as the headers, and an idempotent request can be retried.
+      body.read(SMALL_BODY_BYTES).then(
+        () => {
+          if (!res.destroyed) this.forward(ctx, res, upstream);
+        },
+        (error: unknown) => this.fail(ctx, res, error),
+      );
+      return;
+    }
+    this.forward(ctx, res, upstream);
+  }
+
+  private forward(ctx: Context, res: Res, upstream: Upstream): void {
     const req = ctx.req;
     const headers = endToEndRequestHeaders(req.headers, ctx.droppedHeaders, ctx.peerTrusted);
     const hostHeader = ctx.route.hostHeader;
@@ -326,7 +326,7 @@ export class Runner {
   onUpstreamHead(ctx: Context, res: Res, relay: Relay, head: UpstreamHead): void {
     ctx.upstreamEndNs = process.hrtime.bigint();
     ctx.upstreamTarget = head.target;
-    if (!appliesTo(ctx.route.response, head.statusCode)) {
+    if (head.statusCode < ctx.route.responseFrom) {
       this.writeHead(ctx, res, head.statusCode, head.headers);
       relay.stream();
       return;
@@ -493,7 +493,7 @@ export class Runner {
       res.destroy();
       return;
     }
-    if (!fromResponsePhase && appliesTo(ctx.route.response, gatewayError.status)) {
+    if (!fromResponsePhase && gatewayError.status >= ctx.route.responseFrom) {
       this.runResponseStages(ctx, res, undefined, undefined, gatewayError);
       return;
     }
@@ -516,6 +516,9 @@ export class Runner {
     if (!ctx.req.readableEnded && ctx.body.present && !ctx.body.buffered) ctx.req.resume();
   }
 }
+
+const overBufferLimit = (): GatewayError =>
+  new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' });
 
 const PENDING = 0;
 const STREAMING = 1;
@@ -560,14 +563,9 @@ class Relay implements UpstreamSink {
     if (mode === DISCARDING) return true;
     (this.queue ??= []).push(chunk);
     this.size += chunk.length;
-    if (mode === COLLECTING) {
-      if (this.size > this.limit) {
-        this.reject(new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' }));
-        return true;
-      }
-      return true;
-    }
-    return false;
+    if (mode !== COLLECTING) return false; // pending: pause until stream() or read()
+    if (this.size > this.limit) this.reject(overBufferLimit());
+    return true;
   }
 
   onEnd(): void {
@@ -613,9 +611,7 @@ class Relay implements UpstreamSink {
     this.limit = limit;
     if (this.size > limit) {
       this.discard();
-      return Promise.reject(
-        new GatewayError('upstream_bad_response', { reason: 'response_over_buffer_limit' }),
-      );
+      return Promise.reject(overBufferLimit());
     }
     return new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -650,12 +646,6 @@ class Relay implements UpstreamSink {
     this.discard();
     settle?.reject(error);
   }
-}
-
-/** Whether any response stage acts on an answer with this status. */
-function appliesTo(stages: readonly ResponseStage[], status: number): boolean {
-  for (const stage of stages) if (stage.minStatus === undefined || status >= stage.minStatus) return true;
-  return false;
 }
 
 /** Random bytes for trace ids, refilled in blocks: one syscall-free slice per request. */

@@ -88,7 +88,6 @@ function record(
   routeName: string,
   extra: Record<string, unknown>,
 ): Record<string, unknown> {
-  const fields = ctx as unknown as { upstreamTarget?: string };
   return {
     requestId: ctx.id,
     route: routeName,
@@ -102,7 +101,7 @@ function record(
     gatewayMs: Number(summary.gatewayNs) / NS_PER_MS,
     upstreamMs: Number(summary.upstreamNs) / NS_PER_MS,
     totalMs: Number(summary.totalNs) / NS_PER_MS,
-    upstream: fields.upstreamTarget,
+    upstream: ctx.upstreamTarget,
     consumer: ctx.identity?.consumerId ?? ctx.identity?.subject,
     error: summary.errorCode,
     aborted: summary.aborted || undefined,
@@ -173,7 +172,7 @@ export default defineStage({
         }
         const identity = ctx.identity;
         const consumer = identity === undefined ? undefined : (identity.consumerId ?? identity.subject);
-        const upstream = (ctx as unknown as { upstreamTarget?: string }).upstreamTarget;
+        const upstream = ctx.upstreamTarget;
         writer.write(
           writer.start() +
             `"requestId":${jsonLogString(ctx.id, false)}${route}` +
