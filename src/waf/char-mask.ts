@@ -67,62 +67,113 @@ set('-', C.minus);
 set('_', C.underscore);
 for (let c = 0; c < 32; c++) if (c !== 9 && c !== 10 && c !== 13) TABLE[c] = C.control;
 
-/** Word characters for the SQL word bits, as lower-case codes (0: not a word character). */
+/** Internal: a word character (`[A-Za-z0-9_]`), never in a returned mask (masks stay small integers). */
+const WORD_BIT = 1 << 27;
+for (let c = 48; c <= 57; c++) TABLE[c] = (TABLE[c] as number) | WORD_BIT;
+for (let c = 65; c <= 90; c++) TABLE[c] = (TABLE[c] as number) | WORD_BIT;
+for (let c = 97; c <= 122; c++) TABLE[c] = (TABLE[c] as number) | WORD_BIT;
+TABLE[95] = (TABLE[95] as number) | WORD_BIT;
+
+/**
+ * The mask of a value. The word bits are exact for ASCII text; with non-ASCII characters or NUL
+ * in the value (which case folding or NUL removal can turn into other words) callers must not
+ * rely on them. A word is a run of `[A-Za-z0-9_]` and non-ASCII characters.
+ */
+export function charMask(value: string): number {
+  let mask = 0;
+  let start = -1;
+  let wide = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 128) {
+      mask |= C.nonAscii;
+      if (start === -1) start = i;
+      wide = true;
+      continue;
+    }
+    const bits = TABLE[c] as number;
+    mask |= bits;
+    if ((bits & WORD_BIT) !== 0) {
+      if (start === -1) start = i;
+      continue;
+    }
+    if (start !== -1) {
+      if (c === 40) mask |= C.call;
+      if (signalWord(value, start, i, wide)) mask |= C.sqlWord;
+      start = -1;
+      wide = false;
+    }
+  }
+  if (start !== -1 && signalWord(value, start, value.length, wide)) mask |= C.sqlWord;
+  return mask & ~WORD_BIT;
+}
+
+/** Longest signal word. */
+const MAX_WORD = Math.max(...[...SIGNAL_WORDS].map((w) => w.length));
+/**
+ * Signal words by first character (folded with `| 32`) and length: most words of prose find an
+ * empty list, the others are compared in place (no slice, no case-folded copy).
+ */
+const BY_FIRST_AND_LENGTH: (readonly string[] | undefined)[] = new Array<undefined>(
+  128 * (MAX_WORD + 1),
+).fill(undefined);
+for (const word of SIGNAL_WORDS) {
+  const at = ((word.charCodeAt(0) | 32) & 127) * (MAX_WORD + 1) + word.length;
+  BY_FIRST_AND_LENGTH[at] = [...(BY_FIRST_AND_LENGTH[at] ?? []), word];
+}
+
+/** `value[start, start + word.length)` equals `word` (lower-case ASCII) ignoring ASCII case. */
+function sameWord(value: string, start: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) {
+    const c = value.charCodeAt(start + k);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== word.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/** Lower-case codes of word characters, for the hash of a word with non-ASCII characters. */
 const WORD = new Uint8Array(128);
 for (let c = 48; c <= 57; c++) WORD[c] = c;
 for (let c = 97; c <= 122; c++) WORD[c] = c;
 for (let c = 65; c <= 90; c++) WORD[c] = c + 32;
 WORD[95] = 95;
 
-/**
- * The mask of a value. The word bits are exact for ASCII text; with non-ASCII characters or NUL
- * in the value (which case folding or NUL removal can turn into other words) callers must not
- * rely on them.
- */
-export function charMask(value: string): number {
-  let mask = 0;
-  let start = -1;
-  let hash = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c >= 128) {
-      mask |= C.nonAscii;
-      if (start === -1) {
-        start = i;
-        hash = 0;
-      }
-      hash = (Math.imul(hash, 31) + c) | 0;
-      continue;
-    }
-    mask |= TABLE[c] as number;
-    const word = WORD[c] as number;
-    if (word !== 0) {
-      if (start === -1) {
-        start = i;
-        hash = 0;
-      }
-      hash = (Math.imul(hash, 31) + word) | 0;
-      continue;
-    }
-    if (start !== -1) {
-      if (c === 40) mask |= C.call;
-      if (signalWord(value, start, i, hash)) mask |= C.sqlWord;
-      start = -1;
-    }
-  }
-  if (start !== -1 && signalWord(value, start, value.length, hash)) mask |= C.sqlWord;
-  return mask;
-}
-
-/** One bit per low 12 bits of a signal word's hash: most prose words are dismissed by one load. */
+/** One bit per low 12 bits of a signal word's hash. */
 const SIGNAL_FILTER = new Uint8Array(4096);
 for (const hash of SIGNAL_HASHES) SIGNAL_FILTER[hash & 4095] = 1;
 
-function signalWord(value: string, start: number, end: number, hash: number): boolean {
+/**
+ * Whether the word `value[start, end)` is a signal word. An ASCII word (`[A-Za-z0-9_]`) is one
+ * when its lower-case form is in SIGNAL_WORDS; a word with non-ASCII characters must also hash (its non-ASCII codes
+ * as they are) to a signal word's hash, as the per-character hashing this replaces required.
+ */
+function signalWord(value: string, start: number, end: number, wide: boolean): boolean {
+  const length = end - start;
+  if (length > 20) return false;
+  if (!wide) {
+    if (length > MAX_WORD) return false;
+    const words = BY_FIRST_AND_LENGTH[((value.charCodeAt(start) | 32) & 127) * (MAX_WORD + 1) + length];
+    if (words === undefined) return false;
+    for (const word of words) if (sameWord(value, start, word)) return true;
+    return false;
+  }
+  let hash = 0;
+  for (let i = start; i < end; i++) {
+    const c = value.charCodeAt(i);
+    hash = (Math.imul(hash, 31) + (c >= 128 ? c : (WORD[c] as number))) | 0;
+  }
   return (
     SIGNAL_FILTER[hash & 4095] === 1 &&
-    end - start <= 20 &&
     SIGNAL_HASHES.has(hash) &&
     SIGNAL_WORDS.has(value.slice(start, end).toLowerCase())
   );
+}
+
+/**
+ * The punctuation bits every value containing `needle` has: a needle whose bits are not all in a
+ * value's mask cannot occur in it (nor in its lower-case form, which keeps ASCII punctuation), so
+ * its search can be skipped.
+ */
+export function requiredBits(needle: string): number {
+  return charMask(needle) & ~(C.sqlWord | C.call | C.nonAscii);
 }

@@ -138,8 +138,49 @@ function domainLike(lower: string, end: number): boolean {
   return dot > 0 && dot < word.length - 1;
 }
 
+/**
+ * Command names by a hash of their first two characters and length: most words of prose find no
+ * entry (a collision only costs the full reading).
+ */
+const COMMAND_SHAPES = new Uint8Array(4096);
+function shape(first: number, second: number, length: number): number {
+  return (((first * 31 + second) | 0) * 33 + length) & 4095;
+}
+for (const name of [...DISTINCT_COMMANDS, ...WORD_COMMANDS])
+  COMMAND_SHAPES[shape(name.charCodeAt(0), name.charCodeAt(1), name.length)] = 1;
+
+/**
+ * Whether the word at `start` is certainly no command: a plain word (no `/`, no quoting inside,
+ * so readWord would return it as it stands and it would be its own command name) whose first
+ * character and length no command has. Saves cutting out each word that follows a separator.
+ * Exported for tests (commandWordAt is the reading it short-cuts).
+ */
+export function plainNonCommand(lower: string, start: number): boolean {
+  let j = start;
+  while (j < lower.length && j - start < 32) {
+    const c = lower.charCodeAt(j);
+    if (c === 47) return false;
+    if (!isWordChar(c)) break;
+    j++;
+  }
+  const c = lower.charCodeAt(j);
+  if (j - start < 32 && (c === 39 || c === 34 || c === 92 || c === 36)) return false;
+  if (j === start) return true;
+  // 0 stands for the missing second character of a one-character word (no command is that short)
+  const second = j - start > 1 ? lower.charCodeAt(start + 1) : 0;
+  return COMMAND_SHAPES[shape(lower.charCodeAt(start), second, j - start)] === 0;
+}
+
+/** Exported for tests: the word readWord reads at `start`, when it is a known command or shell path. */
+export function commandWordAt(lower: string, start: number): string | undefined {
+  const { word } = readWord(lower, start);
+  const name = commandName(word);
+  return word.startsWith('/') || DISTINCT_COMMANDS.has(name) || WORD_COMMANDS.has(name) ? word : undefined;
+}
+
 function commandAt(lower: string, i: number, strong: boolean, proseSeparator = false): boolean {
   const start = skipGap(lower, i);
+  if (plainNonCommand(lower, start)) return false;
   const { word, end } = readWord(lower, start);
   if (word.length === 0) return false;
   const name = commandName(word);

@@ -2,7 +2,7 @@ import type { AttackClass, Paranoia, RuleHit } from './classes.js';
 import { C } from './char-mask.js';
 import { detectCmdi } from './cmdi.js';
 import { detectEncoding } from './encoding.js';
-import { normaliseValue } from './normalise.js';
+import { normaliseValue, type NormalisedValue } from './normalise.js';
 import { detectNosqli, operatorKey } from './nosqli.js';
 import { detectSqli } from './sqli.js';
 import { detectSsti } from './ssti.js';
@@ -22,7 +22,6 @@ type ContentDetector = (
   hadNul: boolean,
   mask: number,
 ) => RuleHit;
-type Gate = (mask: number, lower: string) => boolean;
 
 /** Content detectors in the order they run (cheapest and most specific first). */
 const CONTENT_DETECTORS: readonly (readonly [AttackClass, ContentDetector])[] = [
@@ -34,55 +33,82 @@ const CONTENT_DETECTORS: readonly (readonly [AttackClass, ContentDetector])[] = 
   ['cmdi', detectCmdi],
   ['sqli', detectSqli],
 ];
+/** Detector ids: their index in CONTENT_DETECTORS. */
+const ENCODING = 0;
+const XSS = 1;
+const TRAVERSAL = 2;
+const SSTI = 3;
+const NOSQLI = 4;
+const CMDI = 5;
+const SQLI = 6;
+
+/** Punctuation that gives a value SQL structure on its own (`-`, `/` and `(` are checked in context). */
+const SQL_PUNCTUATION =
+  C.quote | C.semicolon | C.pipe | C.amp | C.hash | C.equals | C.lt | C.gt | C.at | C.backtick;
 
 /** Separators and substitutions: with none of them, cmdi only has the shell-path rules left. */
 const CMDI_PUNCTUATION = C.semicolon | C.pipe | C.amp | C.newline | C.backtick | C.dollar | C.lt | C.gt;
 
 /**
- * Whether a detector can fire at levels 1–2, from the characters present (the value is already
- * decoded and NFKC-normalised, so entities and full-width forms have become ASCII by now).
+ * Per detector id at level 1: characters of which the value must contain one for its gate to
+ * pass (a necessary condition read off gatePasses: one AND skips most detectors for most values).
  */
-const GATES: Readonly<Record<string, Gate>> = {
-  encoding: (m) => (m & (C.percent | C.control)) !== 0,
-  xss: (m) => (m & (C.lt | C.equals | C.colon)) !== 0,
-  traversal: (m, lower) =>
-    (m & (C.slash | C.backslash | C.percent | C.colon | C.nonAscii)) !== 0 ||
-    ((m & C.dot) !== 0 && (lower.includes('..') || lower.includes('.ini'))),
-  ssti: (m, lower) =>
-    (m & (C.brace | C.lt | C.hash | C.at | C.dollar | C.bracket | C.underscore)) !== 0 ||
-    ((m & C.paren) !== 0 &&
-      (lower.includes('getclass') || lower.includes('java.lang') || lower.includes('freemarker'))),
-  nosqli: (m, lower) =>
-    (m & C.dollar) !== 0 ||
-    ((m & C.quote) !== 0 && (m & C.semicolon) !== 0) ||
-    ((m & C.equals) !== 0 && lower.includes('==')) ||
-    ((m & C.dot) !== 0 && lower.includes('this.')),
-  // level 2 also reads a leading command word: the word checks stay for it
-  cmdi: (m, lower) =>
-    (m & CMDI_PUNCTUATION) !== 0 ||
-    lower.includes('sh') ||
-    lower.includes('cmd') ||
-    lower.includes('powershell'),
-  sqli: sqlGate,
-};
+const NEEDS_LEVEL1: readonly number[] = [
+  C.percent | C.control,
+  C.lt | C.equals | C.colon,
+  C.slash | C.backslash | C.percent | C.colon | C.nonAscii | C.dot,
+  C.brace | C.lt | C.hash | C.at | C.dollar | C.bracket | C.underscore | C.paren,
+  C.dollar | C.quote | C.equals | C.dot,
+  CMDI_PUNCTUATION | C.slash | C.dot | C.minus,
+  SQL_PUNCTUATION | C.minus | C.slash | C.paren | C.nonAscii | C.control | C.sqlWord | C.call,
+];
 
 /**
- * At level 1 a value without separators can only match cmdi's shell-path rules (`/bin/sh`,
- * `cmd.exe`, `cmd /c`, `powershell -`), each of which needs `/`, `.` or `-` besides its word, so
- * the word checks wait for one of those (exact: test/waf/prefilter.test.ts).
+ * Whether a detector can fire at levels 1–2, from the characters present (the value is already
+ * decoded and NFKC-normalised, so entities and full-width forms have become ASCII by now).
+ * `value.lower` is made on first read: it is read only where the mask cannot decide. One switch
+ * rather than a function per gate keeps the call site monomorphic.
  */
-const GATES_LEVEL1: Readonly<Record<string, Gate>> = {
-  ...GATES,
-  sqli: sqlGateLevel1,
-  cmdi: (m, lower) =>
-    (m & CMDI_PUNCTUATION) !== 0 ||
-    ((m & (C.slash | C.dot | C.minus)) !== 0 &&
-      (lower.includes('sh') || lower.includes('cmd') || lower.includes('powershell'))),
-};
-
-/** Punctuation that gives a value SQL structure on its own (`-`, `/` and `(` are checked in context). */
-const SQL_PUNCTUATION =
-  C.quote | C.semicolon | C.pipe | C.amp | C.hash | C.equals | C.lt | C.gt | C.at | C.backtick;
+function gatePasses(id: number, level: Paranoia, m: number, value: NormalisedValue): boolean {
+  switch (id) {
+    case ENCODING:
+      return (m & (C.percent | C.control)) !== 0;
+    case XSS:
+      return (m & (C.lt | C.equals | C.colon)) !== 0;
+    case TRAVERSAL:
+      return (
+        (m & (C.slash | C.backslash | C.percent | C.colon | C.nonAscii)) !== 0 ||
+        ((m & C.dot) !== 0 && (value.lower.includes('..') || value.lower.includes('.ini')))
+      );
+    case SSTI:
+      return (
+        (m & (C.brace | C.lt | C.hash | C.at | C.dollar | C.bracket | C.underscore)) !== 0 ||
+        ((m & C.paren) !== 0 &&
+          (value.lower.includes('getclass') ||
+            value.lower.includes('java.lang') ||
+            value.lower.includes('freemarker')))
+      );
+    case NOSQLI:
+      return (
+        (m & C.dollar) !== 0 ||
+        ((m & C.quote) !== 0 && (m & C.semicolon) !== 0) ||
+        ((m & C.equals) !== 0 && value.lower.includes('==')) ||
+        ((m & C.dot) !== 0 && value.lower.includes('this.'))
+      );
+    case CMDI:
+      if ((m & CMDI_PUNCTUATION) !== 0) return true;
+      // At level 1 a value without separators can only match cmdi's shell-path rules
+      // (`/bin/sh`, `cmd.exe`, `cmd /c`, `powershell -`), each of which needs `/`, `.` or `-`
+      // besides its word, so the word checks wait for one of those (exact:
+      // test/waf/prefilter.test.ts). Level 2 also reads a leading command word.
+      if (level === 1 && (m & (C.slash | C.dot | C.minus)) === 0) return false;
+      return value.lower.includes('sh') || value.lower.includes('cmd') || value.lower.includes('powershell');
+    case SQLI:
+      return level === 1 ? sqlGateLevel1(m, value) : sqlGate(m, value.lower);
+    default:
+      return true;
+  }
+}
 
 function adjacentParen(lower: string): boolean {
   for (let i = lower.indexOf('('); i > 0; i = lower.indexOf('(', i + 1)) {
@@ -110,10 +136,11 @@ function sqlPunctuation(mask: number, lower: string): boolean {
  * for ASCII values without NUL the mask says whether there is one, and hasSqlWord is read only
  * then (same verdicts as sqlGate: prefilter.test.ts).
  */
-function sqlGateLevel1(mask: number, lower: string): boolean {
-  if (sqlPunctuation(mask, lower)) return true;
+function sqlGateLevel1(mask: number, value: NormalisedValue): boolean {
+  if ((mask & SQL_PUNCTUATION) !== 0) return true;
+  if ((mask & (C.minus | C.slash | C.paren)) !== 0 && sqlPunctuation(mask, value.lower)) return true;
   if ((mask & (C.nonAscii | C.control | C.sqlWord | C.call)) === 0) return false;
-  return hasSqlWord(lower);
+  return hasSqlWord(value.lower);
 }
 
 /** Words that can make a value SQL without any punctuation (`1 union select null`, `1 or true`). */
@@ -165,17 +192,25 @@ export class Inspector {
   readonly paranoia: Paranoia;
   private readonly classes: readonly AttackClass[];
   private readonly detectors: readonly ContentDetector[];
-  /** Per detector: the gate for this level, or undefined when it always runs (level 3 and up). */
-  private readonly gates: readonly (Gate | undefined)[];
+  /** Per enabled detector: its id (index in CONTENT_DETECTORS). */
+  private readonly ids: readonly number[];
+  /** Levels 1–2 skip detectors by their gate; level 3 and up run them all. */
+  private readonly gated: boolean;
+  /** Per enabled detector: NEEDS_LEVEL1 at level 1, else 0 (no short cut). */
+  private readonly needs: readonly number[];
   private readonly nosqlKeys: boolean;
 
   constructor(options: InspectorOptions) {
     this.paranoia = options.paranoia;
-    const enabled = CONTENT_DETECTORS.filter(([cls]) => options.classes.has(cls));
-    const gates = options.paranoia === 1 ? GATES_LEVEL1 : GATES;
+    const ids = [...CONTENT_DETECTORS.keys()].filter((id) =>
+      options.classes.has((CONTENT_DETECTORS[id] as readonly [AttackClass, ContentDetector])[0]),
+    );
+    const enabled = ids.map((id) => CONTENT_DETECTORS[id] as readonly [AttackClass, ContentDetector]);
     this.classes = enabled.map(([cls]) => cls);
     this.detectors = enabled.map(([, detect]) => detect);
-    this.gates = enabled.map(([cls]) => (options.paranoia < 3 ? gates[cls] : undefined));
+    this.ids = ids;
+    this.gated = options.paranoia < 3;
+    this.needs = ids.map((id) => (options.paranoia === 1 ? (NEEDS_LEVEL1[id] as number) : 0));
     this.nosqlKeys = options.classes.has('nosqli');
   }
 
@@ -186,14 +221,17 @@ export class Inspector {
   inspectValue(raw: string, urlDecode: boolean, skip?: ReadonlySet<AttackClass>): Detection | undefined {
     if (raw.length < 2) return undefined;
     const value = normaliseValue(raw, urlDecode);
-    const { text, lower, hadNul, mask } = value;
+    const mask = value.mask;
     const level = this.paranoia;
     for (let i = 0; i < this.detectors.length; i++) {
       const cls = this.classes[i] as AttackClass;
       if (skip !== undefined && skip.has(cls)) continue;
-      const gate = this.gates[i];
-      if (gate !== undefined && !gate(mask, lower)) continue;
-      const rule = (this.detectors[i] as ContentDetector)(text, lower, level, hadNul, mask);
+      if (this.gated) {
+        const need = this.needs[i] as number;
+        if (need !== 0 && (mask & need) === 0) continue;
+        if (!gatePasses(this.ids[i] as number, level, mask, value)) continue;
+      }
+      const rule = (this.detectors[i] as ContentDetector)(value.text, value.lower, level, value.hadNul, mask);
       if (rule !== undefined) return { class: cls, rule };
     }
     return undefined;

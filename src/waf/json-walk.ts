@@ -10,32 +10,42 @@ export interface JsonVisitor<T> {
 }
 
 export function walkJson<T>(root: unknown, schema: unknown, visitor: JsonVisitor<T>): T | undefined {
-  const path: (string | number)[] = [];
-  const visit = (value: unknown, node: SchemaNode | undefined): T | undefined => {
-    if (typeof value === 'string')
-      return visitor.string(value, path, node === undefined ? 'free' : node.kind);
-    if (typeof value !== 'object' || value === null) return undefined;
-    if (node !== undefined && node.kind === 'constrained') return undefined;
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        path.push(i);
-        const found = visit(value[i], node === undefined ? undefined : node.child(i));
-        path.pop();
-        if (found !== undefined) return found;
-      }
-      return undefined;
-    }
-    for (const key of Object.keys(value)) {
-      path.push(key);
-      const found =
-        visitor.key(key, path) ??
-        visit((value as Record<string, unknown>)[key], node === undefined ? undefined : node.child(key));
+  return visit(root, SchemaNode.of(schema), [], visitor);
+}
+
+/** One recursive function (no closure per walk): `path` is the walk's shared, mutated path. */
+function visit<T>(
+  value: unknown,
+  node: SchemaNode | undefined,
+  path: (string | number)[],
+  visitor: JsonVisitor<T>,
+): T | undefined {
+  if (typeof value === 'string') return visitor.string(value, path, node === undefined ? 'free' : node.kind);
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (node !== undefined && node.kind === 'constrained') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      const found = visit(value[i], node === undefined ? undefined : node.child(i), path, visitor);
       path.pop();
       if (found !== undefined) return found;
     }
     return undefined;
-  };
-  return visit(root, SchemaNode.of(schema));
+  }
+  for (const key of Object.keys(value)) {
+    path.push(key);
+    const found =
+      visitor.key(key, path) ??
+      visit(
+        (value as Record<string, unknown>)[key],
+        node === undefined ? undefined : node.child(key),
+        path,
+        visitor,
+      );
+    path.pop();
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** RFC 6901 JSON pointer for a path. */

@@ -152,6 +152,24 @@ export function percentDecodeOnce(input: string): string {
   return out + input.slice(last);
 }
 
+/** The lower-case copy is made on first use: most values pass no gate that reads it. */
+class Normalised implements NormalisedValue {
+  readonly text: string;
+  readonly hadNul: boolean;
+  readonly mask: number;
+  private lowerCase: string | undefined;
+
+  constructor(text: string, hadNul: boolean, mask: number) {
+    this.text = text;
+    this.hadNul = hadNul;
+    this.mask = mask;
+  }
+
+  get lower(): string {
+    return (this.lowerCase ??= this.text.toLowerCase());
+  }
+}
+
 /**
  * `urlDecode`: the value has not been percent-decoded by its transport (JSON strings, headers);
  * values from the query string, form bodies, cookies and path parameters already were.
@@ -165,5 +183,5 @@ export function normaliseValue(raw: string, urlDecode = false): NormalisedValue 
   }
   const hadNul = (mask & C.control) !== 0 && text.includes('\0');
   if (hadNul) text = text.replaceAll('\0', '');
-  return { text, lower: text.toLowerCase(), hadNul, mask: hadNul ? mask | C.control : mask };
+  return new Normalised(text, hadNul, hadNul ? mask | C.control : mask);
 }

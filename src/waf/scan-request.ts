@@ -1,7 +1,8 @@
 import type { AttackClass } from './classes.js';
 import type { InjectionPlan } from './config.js';
 import type { FieldLocation } from './field-ref.js';
-import { walkJson, toPointer } from './json-walk.js';
+import type { Inspector } from './inspector.js';
+import { walkJson, toPointer, type JsonVisitor } from './json-walk.js';
 import type { FieldKind } from './schema-kind.js';
 import type { MultipartField } from './multipart-fields.js';
 import { looksLikeUrl } from './ssrf.js';
@@ -17,13 +18,16 @@ export interface ScanInput {
     | { readonly kind: 'json'; readonly value: unknown }
     | { readonly kind: 'form'; readonly text: string }
     | { readonly kind: 'multipart'; readonly fields: readonly MultipartField[] }
-    | { readonly kind: 'text'; readonly text: string };
+    | { readonly kind: 'text'; readonly text: string }
+    | undefined;
   /** From the OpenAPI operation, when there is one. */
-  readonly schema?: {
-    readonly body: unknown;
-    /** Parameter kinds by location and name (header names lower case). */
-    parameter(location: FieldLocation, name: string): FieldKind | undefined;
-  };
+  readonly schema?:
+    | {
+        readonly body: unknown;
+        /** Parameter kinds by location and name (header names lower case). */
+        parameter(location: FieldLocation, name: string): FieldKind | undefined;
+      }
+    | undefined;
 }
 
 export interface Finding {
@@ -78,41 +82,89 @@ export function scanRequest(
   plan: InjectionPlan,
   input: ScanInput,
 ): Finding | undefined | Promise<Finding | undefined> {
-  const inspector = plan.inspector;
-  const urls: UrlCandidate[] = [];
-  const ssrfOn = plan.ssrf !== undefined;
-  const ssrfFields = plan.ssrfFields.length > 0;
-  const single: (string | number)[] = [''];
+  const scan = new RequestScan(plan, input);
+  const found = scan.run();
+  if (found !== undefined) return found;
+  const urls = scan.urls;
+  if (urls === undefined) return undefined;
+  return checkUrls(plan, urls);
+}
+
+/**
+ * The state of one request's scan. Its methods live on the prototype, so a request allocates
+ * this one object rather than a closure per helper; it is also the visitor of the JSON walk.
+ */
+class RequestScan implements JsonVisitor<Finding> {
+  /** SSRF candidates, created with the first one. */
+  urls: UrlCandidate[] | undefined;
+  private readonly single: (string | number)[] = [''];
+  private readonly plan: InjectionPlan;
+  private readonly input: ScanInput;
+  private readonly inspector: Inspector;
+
+  constructor(plan: InjectionPlan, input: ScanInput) {
+    this.plan = plan;
+    this.input = input;
+    this.inspector = plan.inspector;
+  }
+
+  run(): Finding | undefined {
+    const input = this.input;
+    if (input.query !== '') {
+      const hit = this.params('query', new URLSearchParams(input.query), true);
+      if (hit !== undefined) return hit;
+    }
+    const params = input.params;
+    for (const name in params) {
+      if (!Object.hasOwn(params, name)) continue;
+      const hit = this.param('path', name, params[name] as string, true);
+      if (hit !== undefined) return hit;
+    }
+    for (const name of this.plan.headers) {
+      const value = input.header(name);
+      if (value === undefined) continue;
+      const hit = this.param('header', name, value, false);
+      if (hit !== undefined) return hit;
+    }
+    if (this.plan.cookies) {
+      const cookie = input.header('cookie');
+      if (cookie !== undefined) {
+        const hit = this.params('cookie', cookieValues(cookie), true);
+        if (hit !== undefined) return hit;
+      }
+    }
+    return this.body();
+  }
 
   /** Inspects one string; `kind` comes from the schema (free when there is none). */
-  const check = (
+  check(
     location: FieldLocation,
     path: readonly (string | number)[],
     value: string,
     kind: FieldKind,
     urlDecode: boolean,
-  ): Finding | undefined => {
+  ): Finding | undefined {
+    const plan = this.plan;
     if (
-      ssrfOn &&
+      plan.ssrf !== undefined &&
       (kind === 'url' ||
-        (ssrfFields && plan.isSsrfField(location, path)) ||
+        (plan.ssrfFields.length > 0 && plan.isSsrfField(location, path)) ||
         (kind === 'free' && plan.detectUrls && looksLikeUrl(value)))
     ) {
       const skip = plan.excluded(location, path);
-      if (skip?.has('ssrf') !== true) urls.push({ value, location, field: fieldName(location, path) });
+      if (skip?.has('ssrf') !== true)
+        (this.urls ??= []).push({ value, location, field: fieldName(location, path) });
       if (kind === 'url') return undefined;
     }
     if (kind === 'constrained') return undefined;
     const skip = plan.hasFieldExclusions ? plan.excluded(location, path) : undefined;
-    const hit = inspector.inspectValue(value, urlDecode, skip);
+    const hit = this.inspector.inspectValue(value, urlDecode, skip);
     return hit === undefined ? undefined : { ...hit, location, field: fieldName(location, path) };
-  };
+  }
 
-  const checkKey = (
-    location: FieldLocation,
-    path: readonly (string | number)[],
-    key: string,
-  ): Finding | undefined => {
+  checkKey(location: FieldLocation, path: readonly (string | number)[], key: string): Finding | undefined {
+    const plan = this.plan;
+    const inspector = this.inspector;
     const skip = plan.hasFieldExclusions ? plan.excluded(location, path) : undefined;
     const hit =
       inspector.inspectKey(key, skip) ??
@@ -120,82 +172,71 @@ export function scanRequest(
         ? inspector.inspectValue(key, location !== 'query', skip)
         : undefined);
     return hit === undefined ? undefined : { ...hit, location, field: fieldName(location, path) };
-  };
+  }
 
-  const params = (
+  /** JSON walk: an object key of the body. */
+  key(key: string, path: readonly (string | number)[]): Finding | undefined {
+    return this.checkKey('body', path, key);
+  }
+
+  /** JSON walk: a string of the body. */
+  string(value: string, path: readonly (string | number)[], kind: FieldKind): Finding | undefined {
+    return this.check('body', path, value, kind, true);
+  }
+
+  private param(
+    location: FieldLocation,
+    name: string,
+    value: string,
+    urlDecoded: boolean,
+  ): Finding | undefined {
+    const single = this.single;
+    single[0] = name;
+    const keyHit = location === 'query' ? this.checkKey(location, single, name) : undefined;
+    if (keyHit !== undefined) return keyHit;
+    const kind = this.input.schema?.parameter(location, baseName(name)) ?? 'free';
+    return this.check(location, single, value, kind, !urlDecoded);
+  }
+
+  private params(
     location: FieldLocation,
     entries: Iterable<[string, string]>,
     urlDecoded: boolean,
-  ): Finding | undefined => {
+  ): Finding | undefined {
     for (const [name, value] of entries) {
-      single[0] = name;
-      const keyHit = location === 'query' ? checkKey(location, single, name) : undefined;
-      if (keyHit !== undefined) return keyHit;
-      const kind = input.schema?.parameter(location, baseName(name)) ?? 'free';
-      const hit = check(location, single, value, kind, !urlDecoded);
-      if (hit !== undefined) return hit;
-    }
-    return undefined;
-  };
-
-  const found =
-    (input.query === '' ? undefined : params('query', new URLSearchParams(input.query), true)) ??
-    params('path', Object.entries(input.params), true) ??
-    params('header', headerEntries(plan.headers, input), false) ??
-    (plan.cookies && input.header('cookie') !== undefined
-      ? params('cookie', cookieValues(input.header('cookie') as string), true)
-      : undefined) ??
-    scanBody(input, check, checkKey);
-  if (found !== undefined) return found;
-  if (urls.length === 0) return undefined;
-  return checkUrls(plan, urls);
-}
-
-function* headerEntries(names: readonly string[], input: ScanInput): Iterable<[string, string]> {
-  for (const name of names) {
-    const value = input.header(name);
-    if (value !== undefined) yield [name, value];
-  }
-}
-
-function scanBody(
-  input: ScanInput,
-  check: (
-    location: FieldLocation,
-    path: readonly (string | number)[],
-    value: string,
-    kind: FieldKind,
-    urlDecode: boolean,
-  ) => Finding | undefined,
-  checkKey: (location: FieldLocation, path: readonly (string | number)[], key: string) => Finding | undefined,
-): Finding | undefined {
-  const body = input.body;
-  if (body === undefined) return undefined;
-  if (body.kind === 'text') return check('body', [], body.text, 'free', true);
-  if (body.kind === 'multipart') {
-    const path: (string | number)[] = [''];
-    for (const field of body.fields) {
-      path.length = 1;
-      path[0] = field.name;
-      if (field.kind === 'filename') path.push('filename');
-      const hit = checkKey('body', path, field.name) ?? check('body', path, field.value, 'free', false);
+      const hit = this.param(location, name, value, urlDecoded);
       if (hit !== undefined) return hit;
     }
     return undefined;
   }
-  if (body.kind === 'form') {
-    const path: (string | number)[] = [''];
-    for (const [name, value] of new URLSearchParams(body.text)) {
-      path[0] = name;
-      const hit = checkKey('body', path, name) ?? check('body', path, value, 'free', false);
-      if (hit !== undefined) return hit;
+
+  private body(): Finding | undefined {
+    const body = this.input.body;
+    if (body === undefined) return undefined;
+    if (body.kind === 'text') return this.check('body', [], body.text, 'free', true);
+    if (body.kind === 'multipart') {
+      const path: (string | number)[] = [''];
+      for (const field of body.fields) {
+        path.length = 1;
+        path[0] = field.name;
+        if (field.kind === 'filename') path.push('filename');
+        const hit =
+          this.checkKey('body', path, field.name) ?? this.check('body', path, field.value, 'free', false);
+        if (hit !== undefined) return hit;
+      }
+      return undefined;
     }
-    return undefined;
+    if (body.kind === 'form') {
+      const path: (string | number)[] = [''];
+      for (const [name, value] of new URLSearchParams(body.text)) {
+        path[0] = name;
+        const hit = this.checkKey('body', path, name) ?? this.check('body', path, value, 'free', false);
+        if (hit !== undefined) return hit;
+      }
+      return undefined;
+    }
+    return walkJson<Finding>(body.value, this.input.schema?.body, this);
   }
-  return walkJson<Finding>(body.value, input.schema?.body, {
-    key: (key, path) => checkKey('body', path, key),
-    string: (value, path, kind) => check('body', path, value, kind, true),
-  });
 }
 
 async function checkUrls(plan: InjectionPlan, urls: readonly UrlCandidate[]): Promise<Finding | undefined> {

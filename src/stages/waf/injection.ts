@@ -96,6 +96,27 @@ function pathSegments(path: string): Record<string, string> {
   return out;
 }
 
+/** A request as the scanner reads it: one object per request, no closure. */
+class ContextInput implements ScanInput {
+  readonly query: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly body: ScanInput['body'];
+  readonly schema: OperationSchemas | undefined;
+  private readonly ctx: RequestContext;
+
+  constructor(ctx: RequestContext, body: ScanInput['body'], schema: OperationSchemas | undefined) {
+    this.ctx = ctx;
+    this.query = ctx.query;
+    this.params = hasKeys(ctx.params) ? ctx.params : pathSegments(ctx.path);
+    this.body = body;
+    this.schema = schema;
+  }
+
+  header(name: string): string | undefined {
+    return this.ctx.header(name);
+  }
+}
+
 /**
  * Injection defence: SQL, NoSQL, command, path traversal, XSS, template injection and SSRF
  * checks over the free-text fields of a request (docs/injection.md). Fields the OpenAPI schema
@@ -148,14 +169,7 @@ export default defineStage<InjectionConfig>({
 
     const inputFor = (ctx: RequestContext, body: ScanInput['body']): ScanInput => {
       const operation = (ctx.operation as OperationView | undefined)?.compiled;
-      const input: { -readonly [K in keyof ScanInput]: ScanInput[K] } = {
-        query: ctx.query,
-        params: hasKeys(ctx.params) ? ctx.params : pathSegments(ctx.path),
-        header: (name) => ctx.header(name),
-      };
-      if (body !== undefined) input.body = body;
-      if (operation !== undefined) input.schema = operationSchemas(operation);
-      return input;
+      return new ContextInput(ctx, body, operation === undefined ? undefined : operationSchemas(operation));
     };
 
     const withBody = async (ctx: RequestContext): Promise<void> => {
