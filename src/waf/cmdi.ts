@@ -265,14 +265,19 @@ export function detectCmdi(
     }
   }
   // each shell path is looked for only when its common part is there (one search for clean text)
+  // (and only when the value has their punctuation: the mask is exact for ASCII punctuation)
   if (
-    (lower.includes('/bin/') && (lower.includes('/bin/sh') || lower.includes('/bin/bash'))) ||
-    (lower.includes('cmd') && (lower.includes('cmd.exe') || lower.includes('cmd /c'))) ||
-    lower.includes('powershell -')
+    ((mask & C.slash) !== 0 &&
+      lower.includes('/bin/') &&
+      (lower.includes('/bin/sh') || lower.includes('/bin/bash'))) ||
+    ((mask & (C.dot | C.slash)) !== 0 &&
+      lower.includes('cmd') &&
+      (lower.includes('cmd.exe') || lower.includes('cmd /c'))) ||
+    ((mask & C.minus) !== 0 && lower.includes('powershell -'))
   ) {
     return 'cmdi.shell-path';
   }
-  if (lower.includes('$') && (lower.includes('${ifs}') || lower.includes('$ifs$'))) return 'cmdi.ifs';
+  if ((mask & C.dollar) !== 0 && (lower.includes('${ifs}') || lower.includes('$ifs$'))) return 'cmdi.ifs';
   if (level >= 2) {
     if (commandAt(lower, 0, false)) return 'cmdi.leading-command';
     if (lower.includes('%comspec%') || lower.includes('%systemroot%')) return 'cmdi.windows-variable';

@@ -178,8 +178,12 @@ export function normaliseValue(raw: string, urlDecode = false): NormalisedValue 
   let text = decodeHtmlEntities(urlDecode ? percentDecodeOnce(raw) : raw);
   let mask = charMask(text);
   if ((mask & C.nonAscii) !== 0) {
-    text = text.normalize('NFKC');
-    mask = charMask(text);
+    const folded = text.normalize('NFKC');
+    // most non-ASCII text is already in NFKC form: its mask is the one just computed
+    if (folded !== text) {
+      text = folded;
+      mask = charMask(text);
+    }
   }
   const hadNul = (mask & C.control) !== 0 && text.includes('\0');
   if (hadNul) text = text.replaceAll('\0', '');
