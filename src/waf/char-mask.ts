@@ -85,6 +85,11 @@ export function charMask(value: string): number {
   let wide = false;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
+    // lower-case letters, most of prose, carry no bit of their own
+    if (c >= 97 && c <= 122) {
+      if (start === -1) start = i;
+      continue;
+    }
     if (c >= 128) {
       mask |= C.nonAscii;
       if (start === -1) start = i;
