@@ -11,7 +11,10 @@ import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { RouteConfig } from '../src/config/types.js';
 import { GatewayError } from '../src/errors/gateway-error.js';
+import { DEFAULT_JSON_LIMITS } from '../src/json/limits.js';
+import { parseJson } from '../src/json/parse.js';
 import { readJson } from '../src/json/read-json.js';
+import { scanJson } from '../src/json/scan.js';
 import type { RequestContext } from '../src/pipeline/context.js';
 import { LazyRequestBody } from '../src/pipeline/lazy-body.js';
 import type { AccessStage } from '../src/pipeline/stage.js';
@@ -134,5 +137,16 @@ await measure(
   N,
 );
 await measure('match + validation + injection, attack body (403)', () => runStages(both, context(attack)), N);
+// the hardened parse of the same bytes, alone and in parts (JSON.parse is the floor)
+const orderText = order.toString('latin1');
+const prettyText = JSON.stringify(JSON.parse(orderText), null, 2);
+await measure('hardened JSON parse of the bytes (parseJson)', async () => void parseJson(order), N);
+await measure('  structural scan (scanJson)', async () => void scanJson(orderText, DEFAULT_JSON_LIMITS), N);
+await measure(
+  '  structural scan, pretty-printed',
+  async () => void scanJson(prettyText, DEFAULT_JSON_LIMITS),
+  N,
+);
+await measure('  JSON.parse alone', async () => void JSON.parse(orderText), N);
 // the built stages hold timers and handles of their services: leave without waiting for them
 process.exit(0);

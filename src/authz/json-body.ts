@@ -1,5 +1,5 @@
 import type { JsonLimits } from '../json/limits.js';
-import { JSON_BODY_KEY, parseJsonBody } from '../json/read-json.js';
+import { JSON_BODY_KEY, JSON_LIMITS_KEY, parseJsonBody } from '../json/read-json.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 export type JsonBody =
@@ -31,5 +31,7 @@ export async function readJsonBody(ctx: RequestContext, limits: JsonLimits): Pro
   if (bytes.length === 0) return NONE;
   const value = parseJsonBody(bytes, limits);
   body.parsed.set(JSON_BODY_KEY, value);
+  // request validation (readJson) reuses the value when its limits are no stricter than these
+  body.parsed.set(JSON_LIMITS_KEY, limits);
   return { kind: 'json', value };
 }

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './limits.js';
 import { scanJson, type JsonViolation } from './scan.js';
 
@@ -18,6 +19,20 @@ export class JsonRejectedError extends Error {
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
+ * Strict UTF-8 decoding. Most JSON bodies are ASCII, which is its own UTF-8: checked natively,
+ * it is copied as latin1 in about half the time the fatal decoder takes. Anything else (a BOM,
+ * non-ASCII text, invalid sequences) goes through the fatal decoder as before.
+ */
+function decode(input: Buffer | Uint8Array): string {
+  if (Buffer.isBuffer(input) && isAscii(input)) return input.toString('latin1');
+  try {
+    return decoder.decode(input);
+  } catch {
+    throw new JsonRejectedError('json_encoding', '', 'body is not valid UTF-8');
+  }
+}
+
+/**
  * Parses untrusted JSON: strict UTF-8, then the structural scan (limits, duplicate and prototype
  * keys, unsafe integers), then JSON.parse. Throws JsonRejectedError; its message never quotes the
  * input (JSON.parse messages do, so they are not passed on).
@@ -26,16 +41,7 @@ export function parseJson(
   input: Buffer | Uint8Array | string,
   limits: Omit<JsonLimits, 'maxBodyBytes' | 'multipart'> = DEFAULT_JSON_LIMITS,
 ): unknown {
-  let text: string;
-  if (typeof input === 'string') {
-    text = input;
-  } else {
-    try {
-      text = decoder.decode(input);
-    } catch {
-      throw new JsonRejectedError('json_encoding', '', 'body is not valid UTF-8');
-    }
-  }
+  const text = typeof input === 'string' ? input : decode(input);
   const problem = scanJson(text, limits);
   if (problem !== undefined) throw new JsonRejectedError(problem.reason, problem.pointer, problem.message);
   try {

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readJsonBody } from '../../src/authz/json-body.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { DEFAULT_JSON_LIMITS } from '../../src/json/limits.js';
 import { cachedJson, JSON_BODY_KEY, NOT_CACHED, readJson } from '../../src/json/read-json.js';
@@ -94,5 +95,26 @@ describe('cachedJson', () => {
     const strict = { ...DEFAULT_JSON_LIMITS, maxStringLength: 10 };
     assert.equal(cachedJson(ctx, strict), NOT_CACHED, 'a looser earlier check is not trusted');
     await assert.rejects(readJson(ctx, strict), (e: unknown) => e instanceof GatewayError);
+  });
+});
+
+describe('readJson after the authorization stages read the body', () => {
+  test('the body is parsed once when request validation has the same limits', async () => {
+    const { ctx, reads } = context('{"owner":"u1","items":[1,2]}');
+    const authz = await readJsonBody(ctx, DEFAULT_JSON_LIMITS);
+    assert.equal(authz.kind, 'json');
+    const value = await readJson(ctx, DEFAULT_JSON_LIMITS);
+    assert.deepEqual(value, { owner: 'u1', items: [1, 2] });
+    assert.equal(authz.kind === 'json' ? authz.value : undefined, value);
+    assert.equal(reads(), 1);
+  });
+
+  test('stricter validation limits still check the body again', async () => {
+    const { ctx, reads } = context('{"items":[1,2,3]}');
+    await readJsonBody(ctx, DEFAULT_JSON_LIMITS);
+    await assert.rejects(readJson(ctx, { ...DEFAULT_JSON_LIMITS, maxArrayLength: 2 }), (error: unknown) => {
+      return error instanceof GatewayError && error.reason === 'json_array_length';
+    });
+    assert.equal(reads(), 2);
   });
 });

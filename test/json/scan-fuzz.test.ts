@@ -103,3 +103,91 @@ describe('forbidden keys', () => {
     assert.equal(scanJson('{"__proto__\\u0000":1,"constructors":2}', DEFAULT_JSON_LIMITS), undefined);
   });
 });
+
+/** Whether some object of a valid JSON text repeats a member name (decoded): a plain parser. */
+function hasDuplicateKey(text: string): boolean {
+  let i = 0;
+  const space = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const string = (): string => {
+    const start = i++;
+    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (): boolean => {
+    space();
+    const c = text[i];
+    if (c === '"') return (void string(), false);
+    if (c !== '{' && c !== '[') {
+      while (i < text.length && !',]} \t\n\r'.includes(text[i] as string)) i++;
+      return false;
+    }
+    i++;
+    space();
+    if (text[i] === (c === '{' ? '}' : ']')) return (i++, false);
+    const seen = new Set<string>();
+    for (;;) {
+      if (c === '{') {
+        space();
+        const key = string();
+        if (seen.has(key)) return true;
+        seen.add(key);
+        space();
+        i++; // :
+      }
+      if (value()) return true;
+      space();
+      if (text[i++] !== ',') return false;
+    }
+  };
+  return value();
+}
+
+describe('duplicate keys: scanJson agrees with a plain parser on random objects', () => {
+  test('short, 16/17-character, long and escaped names in objects of up to 14 members', () => {
+    const random = prng(2024);
+    const names = [
+      'a',
+      'b',
+      'ab',
+      'ba',
+      'é',
+      '😀',
+      'k/1',
+      'x'.repeat(15) + 'y',
+      'x'.repeat(16),
+      'x'.repeat(16) + 'y',
+    ];
+    for (let n = 0; n < 12; n++) names.push(`k${n}`, 'long-'.repeat(8) + n);
+    const name = (): string => {
+      const plain = names[Math.floor(random() * names.length)] as string;
+      const text = JSON.stringify(plain);
+      if (random() < 0.8) return text;
+      // the same name with one character escaped
+      const at = 1 + Math.floor(random() * (text.length - 2));
+      const code = text.charCodeAt(at);
+      if (code === 92 || (code >= 0xd800 && code <= 0xdfff)) return text;
+      return `${text.slice(0, at)}\\u${code.toString(16).padStart(4, '0')}${text.slice(at + 1)}`;
+    };
+    const object = (depth: number): string => {
+      const members = Math.floor(random() * 15);
+      const parts: string[] = [];
+      for (let m = 0; m < members; m++) {
+        const inner = depth < 2 && random() < 0.2 ? object(depth + 1) : JSON.stringify(randomString(random));
+        parts.push(`${name()}:${inner}`);
+      }
+      return `{${parts.join(random() < 0.5 ? ',' : ', ')}}`;
+    };
+    let duplicates = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = object(0);
+      const expected = hasDuplicateKey(text);
+      if (expected) duplicates++;
+      const reason = scanJson(text, DEFAULT_JSON_LIMITS)?.reason;
+      assert.equal(reason, expected ? 'json_duplicate_key' : undefined, text);
+    }
+    assert.ok(duplicates > 300 && duplicates < 2700, `both outcomes are exercised (${duplicates})`);
+  });
+});
