@@ -175,8 +175,24 @@ class Normalised implements NormalisedValue {
  * values from the query string, form bodies, cookies and path parameters already were.
  */
 export function normaliseValue(raw: string, urlDecode = false): NormalisedValue {
-  let text = decodeHtmlEntities(urlDecode ? percentDecodeOnce(raw) : raw);
+  // the mask says whether there is a `%` or `&` to decode at all (most values have neither);
+  // it is computed again only when a decoding changed the text
+  let text = raw;
   let mask = charMask(text);
+  if (urlDecode && (mask & C.percent) !== 0) {
+    const decoded = percentDecodeOnce(text);
+    if (decoded !== text) {
+      text = decoded;
+      mask = charMask(text);
+    }
+  }
+  if ((mask & C.amp) !== 0) {
+    const decoded = decodeHtmlEntities(text);
+    if (decoded !== text) {
+      text = decoded;
+      mask = charMask(text);
+    }
+  }
   if ((mask & C.nonAscii) !== 0) {
     const folded = text.normalize('NFKC');
     // most non-ASCII text is already in NFKC form: its mask is the one just computed

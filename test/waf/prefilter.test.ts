@@ -4,7 +4,7 @@ import { C, charMask } from '../../src/waf/char-mask.js';
 import { ATTACK_CLASSES, type AttackClass } from '../../src/waf/classes.js';
 import { commandWordAt, detectCmdi, plainNonCommand } from '../../src/waf/cmdi.js';
 import { Inspector, sqlGate } from '../../src/waf/inspector.js';
-import { normaliseValue } from '../../src/waf/normalise.js';
+import { decodeHtmlEntities, normaliseValue, percentDecodeOnce } from '../../src/waf/normalise.js';
 import { detectSqli, needsPlainReading, needsPlainReadingSlow } from '../../src/waf/sqli.js';
 import { SIGNAL_HASHES, SIGNAL_WORDS, TWO_CHAR_OPS } from '../../src/waf/sql-tokens.js';
 import { detectSsti } from '../../src/waf/ssti.js';
@@ -195,6 +195,8 @@ const MORE_PIECES = [
   ...[...SENSITIVE_PATHS, ...WRAPPERS, 'p:', 'a:', '/./', '//', '\\', 'C:\\Windows', 'WIN.INI'],
   ...['<?php', '{$smarty', '${t(', '__class__.__', '#{t(', '.getclass().forname', '${jndi:', '<%', '[%'],
   ...['#{', '{%', '@(', '[[', '7*7', 'config', '#set(', '<#assign', '@java.lang', 'java.lang.runtime'],
+  ...['%', '%%', '%4', '%C3%A9', '%c0%ae', '&amp;', '&amp;lt;', '&#0;', '&#37;27', '%26lt;', '&', '&#'],
+  ...['&lt', '&quot', '&nbsp;', '&#xFF1C;', '&#65308;', '%EF%BC%9C', 'ｓ'],
 ];
 
 function anotherValue(next: () => number): string {
@@ -242,6 +244,21 @@ describe('short cuts of the detectors (same verdicts as the full readings)', () 
     for (let i = 0; i < 50_000; i++) {
       const value = anotherValue(next);
       assert.equal(charMask(value), referenceCharMask(value), JSON.stringify(value));
+    }
+  });
+
+  test('normalisation decodes only when the mask shows a % or & and gives the decoded reading', () => {
+    const next = random(47);
+    for (let i = 0; i < 50_000; i++) {
+      const raw = anotherValue(next);
+      for (const urlDecode of [true, false]) {
+        const folded = decodeHtmlEntities(urlDecode ? percentDecodeOnce(raw) : raw).normalize('NFKC');
+        const v = normaliseValue(raw, urlDecode);
+        assert.equal(v.text, folded.replaceAll('\0', ''), JSON.stringify(raw));
+        assert.equal(v.lower, v.text.toLowerCase());
+        // the mask is read before NUL removal (its word bits are not relied on with a NUL)
+        assert.equal(v.mask, charMask(folded), JSON.stringify(raw));
+      }
     }
   });
 
