@@ -289,6 +289,20 @@ export const ROWS: readonly Row[] = [
   },
   {
     kind: 'gateway',
+    id: 'rl-memory-no-headers',
+    label: 'the memory rate limiter without RateLimit headers (rateLimits.headers: false)',
+    compareTo: 'plain',
+    extra: true,
+    setup: async () => ({
+      config: {
+        counters: { type: 'memory' },
+        ...publicRoute({ rateLimits: { headers: false, limits: neverLimits } }),
+      },
+      load: { path: '/items/42', expectStatus: 200 },
+    }),
+  },
+  {
+    kind: 'gateway',
     id: 'rl-redis',
     label: 'plain proxy + Redis rate limiter (GCRA, own redis-server)',
     compareTo: 'plain',

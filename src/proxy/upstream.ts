@@ -5,14 +5,15 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { endToEndResponseHeaders } from './headers.js';
+import { endToEndResponseHeaderList, endToEndResponseHeaders } from './headers.js';
 import { RetryBudget } from './retry-budget.js';
 import { Target } from './target.js';
 
 export interface UpstreamRequest {
   readonly method: string;
   readonly path: string;
-  readonly headers: Record<string, string | string[]>;
+  /** A flat `[name, value, ...]` list (see proxy/headers.ts) or an object. */
+  readonly headers: string[] | Record<string, string | string[]>;
   /** A stream (not retryable), a buffer, or nothing. */
   readonly body: Readable | Buffer | undefined;
 }
@@ -20,10 +21,65 @@ export interface UpstreamRequest {
 /** The status line and headers of an upstream answer. */
 export interface UpstreamHead {
   readonly statusCode: number;
-  /** End-to-end headers only (hop-by-hop dropped), names lower-case; the receiver may change them. */
+  /**
+   * End-to-end headers only (hop-by-hop dropped), names lower-case, repeated names as arrays;
+   * the receiver may change them. Built on first use.
+   */
   readonly headers: Record<string, string | string[]>;
+  /**
+   * The same headers as a flat `[name, value, ...]` list in the upstream's order, without those
+   * `skip` names; only while `onHead` runs, and only before `headers` is read.
+   */
+  headerList(skip: (name: string) => boolean): string[];
   /** The target's origin, for logs. */
   readonly target: string;
+}
+
+function listToRecord(list: readonly string[]): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const prior = record[list[i]!];
+    record[list[i]!] = prior === undefined ? list[i + 1]! : ([] as string[]).concat(prior, list[i + 1]!);
+  }
+  return record;
+}
+
+/**
+ * undici's raw header buffers are views into its parser's memory: they are read while `onHead`
+ * runs, and `seal` keeps the object form (unless the list was taken) for later readers.
+ */
+class Head implements UpstreamHead {
+  private record: Record<string, string | string[]> | undefined = undefined;
+  private raw: readonly Buffer[] | undefined;
+  /** Set when the headers were taken as a list (the object form is then built from it). */
+  private list: string[] | undefined = undefined;
+
+  constructor(
+    readonly statusCode: number,
+    raw: readonly Buffer[],
+    readonly target: string,
+  ) {
+    this.raw = raw;
+  }
+
+  get headers(): Record<string, string | string[]> {
+    if (this.record === undefined) {
+      this.record = this.raw !== undefined ? endToEndResponseHeaders(this.raw) : listToRecord(this.list!);
+      this.raw = undefined;
+    }
+    return this.record;
+  }
+
+  headerList(skip: (name: string) => boolean): string[] {
+    if (this.raw === undefined) throw new Error('upstream head: headers already read as an object');
+    this.list = endToEndResponseHeaderList(this.raw, skip);
+    this.raw = undefined;
+    return this.list;
+  }
+
+  seal(): void {
+    if (this.raw !== undefined) void this.headers;
+  }
 }
 
 /**
@@ -367,10 +423,9 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
     this.status = statusCode;
     this.headSent = true;
     this.resume = resume;
-    this.sink.onHead(
-      { statusCode, headers: endToEndResponseHeaders(rawHeaders), target: this.target!.origin },
-      resume,
-    );
+    const head = new Head(statusCode, rawHeaders, this.target!.origin);
+    this.sink.onHead(head, resume);
+    head.seal();
     return true;
   }
 

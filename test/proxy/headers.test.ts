@@ -153,3 +153,60 @@ describe('host header policy and rewrites', () => {
     assert.equal(upstream.requests.at(-1)!.headers.host, 'internal.example');
   });
 });
+
+describe('answer headers set by the gateway', () => {
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+  before(async () => {
+    upstream = await startUpstream((_req, res) => {
+      res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
+      res.setHeader('x-request-id', 'from-upstream');
+      res.setHeader('ratelimit', '"spoofed";r=999;t=1');
+      res.setHeader('vary', 'accept');
+      res.end('ok');
+    });
+    gw = await startGateway({
+      upstreams: { u: { targets: [{ url: upstream.url }] } },
+      routes: [
+        {
+          name: 'limited',
+          match: { pathPrefix: '/limited' },
+          upstream: 'u',
+          public: true,
+          rateLimits: [{ name: 'ten', rate: 10, per: '1m', key: ['ip'] }],
+        },
+        { name: 'all', match: { pathPrefix: '/' }, upstream: 'u', public: true },
+      ],
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  /** Raw header lines of one answer, as sent (names lower-cased). */
+  async function rawHeaders(path: string): Promise<[string, string][]> {
+    const res = await fetch(`${gw.url}${path}`);
+    await res.arrayBuffer();
+    const lines: [string, string][] = [];
+    res.headers.forEach((value, name) => lines.push([name, value]));
+    return [...lines, ...res.headers.getSetCookie().map((c): [string, string] => ['set-cookie*', c])];
+  }
+
+  test("repeated upstream headers are kept; X-Request-Id is the gateway's, once", async () => {
+    const res = await send(gw.url, {}, '/plain');
+    assert.deepEqual(res.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/']);
+    assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    assert.equal(res.headers.vary, 'accept');
+    const lines = await rawHeaders('/plain');
+    assert.equal(lines.filter(([n]) => n === 'x-request-id').length, 1);
+    assert.notEqual(lines.find(([n]) => n === 'x-request-id')![1], 'from-upstream');
+  });
+
+  test("the limiter's RateLimit header replaces the upstream's, not joins it", async () => {
+    const res = await send(gw.url, {}, '/limited/x');
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers.ratelimit), /^"ten";r=\d+;t=\d+$/);
+    assert.equal(res.headers['ratelimit-policy'], '"ten";q=10;w=60');
+  });
+});
