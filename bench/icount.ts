@@ -45,8 +45,8 @@ async function send(pool: Pool, load: Load, count: number, connections: number):
       const res = await pool.request({
         path: load.path,
         method: (load.method ?? 'GET') as 'GET',
-        headers: load.headers,
-        body: load.body,
+        headers: load.headers ?? {},
+        body: load.body ?? null,
       });
       await res.body.dump();
       if (res.statusCode !== load.expectStatus) failed++;
