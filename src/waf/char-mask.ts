@@ -32,7 +32,10 @@ export const C = {
   underscore: 1 << 22,
   nonAscii: 1 << 23,
   control: 1 << 24, // other C0 controls, NUL
-  /** A word (`[a-z0-9_]` and non-ASCII, case-folded) from the SQL signal words (sql-tokens.ts). */
+  /**
+   * A word (`[a-z0-9_]` and non-ASCII, case-folded) from the SQL signal words (sql-tokens.ts),
+   * also where the SQL lexer starts one after a number (`1or`: `1` and `or`).
+   */
   sqlWord: 1 << 25,
   /** A word directly followed by `(`. */
   call: 1 << 26,
@@ -74,15 +77,64 @@ for (let c = 65; c <= 90; c++) TABLE[c] = (TABLE[c] as number) | WORD_BIT;
 for (let c = 97; c <= 122; c++) TABLE[c] = (TABLE[c] as number) | WORD_BIT;
 TABLE[95] = (TABLE[95] as number) | WORD_BIT;
 
+/** `[A-Za-z0-9_]` or non-ASCII. */
+function isWordCode(c: number): boolean {
+  return c >= 128 || ((TABLE[c] as number) & WORD_BIT) !== 0;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Whether the run of word characters from `start` is a signal word (it finds the run's end itself). */
+function signalRunAt(value: string, start: number): boolean {
+  let end = start;
+  let wide = false;
+  for (; end < value.length && isWordCode(value.charCodeAt(end)); end++) {
+    if (value.charCodeAt(end) >= 128) wide = true;
+  }
+  return end > start && signalWord(value, start, end, wide);
+}
+
+/** The rest of the run after the exponent `e` at `at` and its digits is a signal word. */
+function signalAfterExponent(value: string, at: number): boolean {
+  let start = at + 1;
+  while (start < value.length && isDigit(value.charCodeAt(start))) start++;
+  return signalRunAt(value, start);
+}
+
+/**
+ * Whether the SQL lexer reads a signal word in the run `value[start, end)` that starts with digits:
+ * after the digits (`1or`) or after their exponent (`1e5union`). An exponent's digits take no
+ * second `e` (`1exec` after `1e-` is `1` and `exec`), so both places count: the same places as
+ * wordAfterNumber in sql-tokens.ts (a superset of the lexer's: `0xor` is a hex literal to it).
+ */
+function signalAfterDigits(value: string, start: number, end: number): boolean {
+  let i = start + 1;
+  while (i < end && isDigit(value.charCodeAt(i))) i++;
+  if (i === end) return false;
+  return signalRunAt(value, i) || ((value.charCodeAt(i) | 32) === 101 && signalAfterExponent(value, i));
+}
+
+/** After the dots from `at` (which end a number: `1.`, `1..`), the word starts with `e`, an exponent. */
+function exponentAfterDots(value: string, at: number): boolean {
+  let i = at + 1;
+  while (i < value.length && value.charCodeAt(i) === 46) i++;
+  return i < value.length && (value.charCodeAt(i) | 32) === 101 && signalAfterExponent(value, i);
+}
+
 /**
  * The mask of a value. The word bits are exact for ASCII text; with non-ASCII characters or NUL
  * in the value (which case folding or NUL removal can turn into other words) callers must not
- * rely on them. A word is a run of `[A-Za-z0-9_]` and non-ASCII characters.
+ * rely on them. A word is a run of `[A-Za-z0-9_]` and non-ASCII characters, also split after
+ * a leading number where the SQL lexer splits it (`1or`; signalAfterDigits).
  */
 export function charMask(value: string): number {
   let mask = 0;
   let start = -1;
   let wide = false;
+  // the run starts with a digit: the SQL lexer reads a number, then maybe a word (`1or`)
+  let numeric = false;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     // lower-case letters, most of prose, carry no bit of their own
@@ -99,17 +151,37 @@ export function charMask(value: string): number {
     const bits = TABLE[c] as number;
     mask |= bits;
     if ((bits & WORD_BIT) !== 0) {
-      if (start === -1) start = i;
+      if (start === -1) {
+        start = i;
+        numeric = c <= 57;
+      }
       continue;
     }
     if (start !== -1) {
       if (c === 40) mask |= C.call;
       if (signalWord(value, start, i, wide)) mask |= C.sqlWord;
+      // no signal word ends in a digit, so most numbers are dismissed here; `1.eor`: after a
+      // number's dots the lexer reads `e` as its exponent, then maybe a word
+      else if (
+        numeric &&
+        ((!isDigit(value.charCodeAt(i - 1)) && signalAfterDigits(value, start, i)) ||
+          (c === 46 && exponentAfterDots(value, i)))
+      )
+        mask |= C.sqlWord;
       start = -1;
       wide = false;
+      numeric = false;
     }
   }
-  if (start !== -1 && signalWord(value, start, value.length, wide)) mask |= C.sqlWord;
+  if (start !== -1) {
+    if (signalWord(value, start, value.length, wide)) mask |= C.sqlWord;
+    else if (
+      numeric &&
+      !isDigit(value.charCodeAt(value.length - 1)) &&
+      signalAfterDigits(value, start, value.length)
+    )
+      mask |= C.sqlWord;
+  }
   return mask & ~WORD_BIT;
 }
 

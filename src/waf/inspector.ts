@@ -4,7 +4,7 @@ import { detectCmdi } from './cmdi.js';
 import { detectEncoding } from './encoding.js';
 import { normaliseValue, type NormalisedValue } from './normalise.js';
 import { detectNosqli, operatorKey } from './nosqli.js';
-import { detectSqli } from './sqli.js';
+import { detectSqli, mayBeSql, needsPlainReading } from './sqli.js';
 import { detectSsti } from './ssti.js';
 import { detectTraversal } from './traversal.js';
 import { detectXss } from './xss.js';
@@ -104,7 +104,12 @@ function gatePasses(id: number, level: Paranoia, m: number, value: NormalisedVal
       if (level === 1 && (m & (C.slash | C.dot | C.minus)) === 0) return false;
       return value.lower.includes('sh') || value.lower.includes('cmd') || value.lower.includes('powershell');
     case SQLI:
-      return level === 1 ? sqlGateLevel1(m, value) : sqlGate(m, value.lower);
+      if (level === 1) return sqlGateLevel1(m, value);
+      // level 2 refuses at least what level 1 refuses (its own gate is no superset: `1 or-1`)
+      return (
+        sqlGate(m, value.lower) ||
+        (sqlGateLevel1(m, value) && detectSqli(value.text, value.lower, 1, value.hadNul, m) !== undefined)
+      );
     default:
       return true;
   }
@@ -118,7 +123,7 @@ function adjacentParen(lower: string): boolean {
   return false;
 }
 
-/** Exported for tests: the gate at level 2 (and the reference for the level-1 short cut). */
+/** Exported for tests: the heuristic gate of level 2 (which also passes what the level-1 gate refuses on). */
 export function sqlGate(mask: number, lower: string): boolean {
   return sqlPunctuation(mask, lower) || hasSqlWord(lower);
 }
@@ -131,16 +136,17 @@ function sqlPunctuation(mask: number, lower: string): boolean {
 }
 
 /**
- * At level 1, without that punctuation, the SQL detector can only fire through its unquoted
- * reading, which needs an SQL signal word or a call (adjacentParen misses a `(` at the start):
- * for ASCII values without NUL the mask says whether there is one, and hasSqlWord is read only
- * then (same verdicts as sqlGate: prefilter.test.ts).
+ * At level 1, without that punctuation (quotes above all), the SQL detector can only fire through
+ * its unquoted reading, which needs an SQL signal word or a call as the lexer reads words (`1or`
+ * is `1` and `or`): for ASCII values without NUL the mask says whether there is one, and only
+ * then are detectSqli's own pre-checks read. The gate never skips a value detectSqli refuses at
+ * level 1 (prefilter.test.ts).
  */
 function sqlGateLevel1(mask: number, value: NormalisedValue): boolean {
   if ((mask & SQL_PUNCTUATION) !== 0) return true;
   if ((mask & (C.minus | C.slash | C.paren)) !== 0 && sqlPunctuation(mask, value.lower)) return true;
   if ((mask & (C.nonAscii | C.control | C.sqlWord | C.call)) === 0) return false;
-  return hasSqlWord(value.lower);
+  return mayBeSql(mask, value.lower) && needsPlainReading(value.lower, 1, mask);
 }
 
 /** Words that can make a value SQL without any punctuation (`1 union select null`, `1 or true`). */

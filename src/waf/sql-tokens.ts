@@ -196,6 +196,48 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 
+/**
+ * Where the lexer may start a word inside `value[start, end)`, a run of word characters
+ * (`[A-Za-z0-9_]`, non-ASCII) that it reads as a number first: `1or` is `1` and `or`. With
+ * `exponent`, after an exponent instead: `1e5union` is `1e5` and `union`, and after `1.` the run
+ * `eor` is `e` and `or`. A run of digits after an exponent's sign takes no second exponent
+ * (`1exec` after `1e-` is `1` and `exec`), so callers try both places. -1 when there is no such
+ * place. A hex literal (`0xor`) is split too: callers find a superset of the lexer's words.
+ */
+export function wordAfterNumber(value: string, start: number, end: number, exponent: boolean): number {
+  let i = start;
+  const first = value.charCodeAt(start);
+  if (isDigit(first)) {
+    i++;
+    while (i < end && isDigit(value.charCodeAt(i))) i++;
+    if (!exponent) return i < end ? i : -1;
+  } else if (!exponent || (first | 32) !== 101 || !numberEndsAt(value, start)) {
+    return -1;
+  }
+  if (i >= end || (value.charCodeAt(i) | 32) !== 101) return -1;
+  i++;
+  while (i < end && isDigit(value.charCodeAt(i))) i++;
+  return i < end ? i : -1;
+}
+
+/**
+ * `value[at - 1]` is the `.` of a number (`1.`, `1..`, `1e5.`): the dots follow a run of word
+ * characters that starts with a digit (`a1.` is a word and a dot).
+ */
+function numberEndsAt(value: string, at: number): boolean {
+  let i = at - 1;
+  if (value.charCodeAt(i) !== 46) return false;
+  while (i > 0 && value.charCodeAt(i) === 46) i--;
+  if (!isRunChar(value.charCodeAt(i))) return false;
+  while (i > 0 && isRunChar(value.charCodeAt(i - 1))) i--;
+  return isDigit(value.charCodeAt(i));
+}
+
+/** A character of a word as the value's character mask reads words (`[A-Za-z0-9_]`, non-ASCII). */
+function isRunChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 0x7f;
+}
+
 /** Exported for tests (the lexer pre-checks their second character). */
 export const TWO_CHAR_OPS: ReadonlySet<string> = new Set([
   '<=',

@@ -1,6 +1,13 @@
 import { C, charMask } from './char-mask.js';
 import type { Paranoia, RuleHit } from './classes.js';
-import { CATALOGUE_NAMES, SIGNAL_WORDS, SQL_STATEMENTS, tokenizeSql, type SqlToken } from './sql-tokens.js';
+import {
+  CATALOGUE_NAMES,
+  SIGNAL_WORDS,
+  SQL_STATEMENTS,
+  tokenizeSql,
+  wordAfterNumber,
+  type SqlToken,
+} from './sql-tokens.js';
 
 /**
  * SQL injection by token structure (after libinjection's idea, CRS 942100). The input is read in
@@ -395,7 +402,11 @@ const SQL_TRIGGERS =
   C.at |
   C.backtick;
 
-function mayBeSql(mask: number, lower: string): boolean {
+/**
+ * Whether any rule can fire: exported for the inspector's level-1 gate, which is this check and
+ * needsPlainReading for values without SQL punctuation (prefilter.test.ts).
+ */
+export function mayBeSql(mask: number, lower: string): boolean {
   if ((mask & SQL_TRIGGERS) !== 0) return true;
   return (
     lower.includes('union') ||
@@ -404,8 +415,40 @@ function mayBeSql(mask: number, lower: string): boolean {
     lower.includes(' by ') ||
     lower.includes(' or ') ||
     lower.includes(' and ') ||
-    lower.includes(' xor ')
+    lower.includes(' xor ') ||
+    // the word bits are not exact with non-ASCII characters or NUL (charMask)
+    ((mask & (C.sqlWord | C.nonAscii | C.control)) !== 0 && logicWordAfterNumber(lower))
   );
+}
+
+const LOGIC_AFTER_NUMBER = ['or ', 'and ', 'xor '];
+
+/**
+ * ` or `, ` and `, ` xor ` with a number instead of the first blank: the lexer reads `1or 1` as
+ * `1 or 1` (and `1.or`, `1eor`, `1e+or` as the number `1.`, `1e`, `1e+` and `or`). Also true
+ * where the lexer does not split (`a1or `): a superset.
+ */
+export function logicWordAfterNumber(lower: string): boolean {
+  for (const word of LOGIC_AFTER_NUMBER) {
+    for (let i = lower.indexOf(word, 1); i !== -1; i = lower.indexOf(word, i + 1)) {
+      if (numberEndsBefore(lower, i)) return true;
+    }
+  }
+  return false;
+}
+
+/** Whether `lower` has a number just before `at`: `1`, `1.`, `1e`, `1e+` (the lexer's number forms). */
+function numberEndsBefore(lower: string, at: number): boolean {
+  let i = at - 1;
+  let c = lower.charCodeAt(i);
+  if (c === 43 || c === 45) {
+    // the sign of an exponent
+    c = lower.charCodeAt(--i);
+    if (c !== 101) return false;
+  }
+  if (c === 101) c = lower.charCodeAt(--i);
+  while (c === 46) c = lower.charCodeAt(--i);
+  return c >= 48 && c <= 57;
 }
 
 function isWordCode(c: number): boolean {
@@ -465,6 +508,11 @@ export function needsPlainReadingSlow(lower: string): boolean {
     }
     if (start !== -1) {
       if (i - start <= 20 && SIGNAL_WORDS.has(lower.slice(start, i))) return true;
+      // the lexer reads `1or` as `1` and `or`
+      for (const exponent of [false, true]) {
+        const word = wordAfterNumber(lower, start, i, exponent);
+        if (word !== -1 && i - word <= 20 && SIGNAL_WORDS.has(lower.slice(word, i))) return true;
+      }
       if (c === 40 /* ( */) return true;
       start = -1;
     }

@@ -6,7 +6,7 @@ import { commandWordAt, detectCmdi, plainNonCommand } from '../../src/waf/cmdi.j
 import { Inspector, sqlGate } from '../../src/waf/inspector.js';
 import { decodeHtmlEntities, normaliseValue, percentDecodeOnce } from '../../src/waf/normalise.js';
 import { detectSqli, needsPlainReading, needsPlainReadingSlow } from '../../src/waf/sqli.js';
-import { SIGNAL_HASHES, SIGNAL_WORDS, TWO_CHAR_OPS } from '../../src/waf/sql-tokens.js';
+import { SIGNAL_HASHES, SIGNAL_WORDS, TWO_CHAR_OPS, tokenizeSql } from '../../src/waf/sql-tokens.js';
 import { detectSsti } from '../../src/waf/ssti.js';
 import { findSensitivePath, findWrapper, SENSITIVE_PATHS, WRAPPERS } from '../../src/waf/traversal.js';
 
@@ -50,6 +50,7 @@ const PIECES = [
   ...['cat ', 'ls', 'id', '..', '/etc/passwd', '<script', 'onerror=', 'javascript:', '{{', '}}', '${'],
   ...['$ne', '$where', 'this.', '==', '%27', '%2e', '%3B', '&lt;', '&#x27;', '&#59;', 'ｓｅｌｅｃｔ', 'İ'],
   ...['\u212a', 'information_schema', 'master', 'exec', 'xp_cmdshell', 'waitfor', 'having', 'xor'],
+  ...['1or', '1e5', '1.', 'e', 'pg_catalog', 'true'],
   ...['||', '&&', '--', '/*', '@@version', 'into', 'outfile', ' the', "O'Reilly", 'ß', '1', '=1', ' OR '],
 ];
 
@@ -57,6 +58,44 @@ function randomValue(next: () => number): string {
   let value = '';
   const pieces = 1 + Math.floor(next() * 12);
   for (let i = 0; i < pieces; i++) value += PIECES[Math.floor(next() * PIECES.length)];
+  return value;
+}
+
+/** Numbers in the lexer's forms, and what may follow one without a blank (`1or 1=1`). */
+const NUMBERS = [
+  '1',
+  '-1',
+  '0',
+  '42',
+  '1e',
+  '1E5',
+  '1e5',
+  '1.',
+  '1..',
+  '.5',
+  '0x',
+  '0x1',
+  '1e+',
+  '1e-',
+  'e',
+  'E2',
+];
+const AFTER_NUMBER = [
+  ...['or', 'OR', 'and', 'And', 'xor', 'not', 'union', 'UNION', 'select', 'having', 'order', 'by', 'into'],
+  ...['or ', 'and ', 'xor ', ' or ', 'exec', 'waitfor', 'pg_catalog', 'PG_CATALOG', 'information_schema'],
+  ...['master', 'true', 'null', 'like', 'sleep(', 'outfile', 'delay', 'rd', 'kg', 'th', '_', 'é', 'x'],
+  ...[' ', '\t', ' 1', '=1', '>1', '1=1', '2>1', '-', '(', ')', '/', '*', '.', ',', '+', '!', '~'],
+];
+
+/** Values where numbers touch words, among the other pieces. */
+function numberWordValue(next: () => number): string {
+  let value = '';
+  const pieces = 1 + Math.floor(next() * 10);
+  for (let i = 0; i < pieces; i++) {
+    const r = next();
+    const list = r < 0.35 ? NUMBERS : r < 0.85 ? AFTER_NUMBER : PIECES;
+    value += list[Math.floor(next() * list.length)];
+  }
   return value;
 }
 
@@ -122,6 +161,20 @@ describe('pre-filter soundness', () => {
     }
   });
 
+  test('the word bits see every signal word the lexer reads (`1or` is `1` and `or`)', () => {
+    const next = random(53);
+    for (let i = 0; i < 50_000; i++) {
+      const text = i % 2 === 0 ? numberWordValue(next) : randomValue(next);
+      const mask = charMask(text);
+      // the word bits are not relied on with non-ASCII characters or NUL
+      if ((mask & (C.nonAscii | C.control)) !== 0) continue;
+      const word = tokenizeSql(text, '').some(
+        (t) => t.type !== '1' && t.type !== 's' && t.type !== 'v' && SIGNAL_WORDS.has(t.value),
+      );
+      if (word) assert.ok((mask & C.sqlWord) !== 0, JSON.stringify(text));
+    }
+  });
+
   test('charMask word bits: SQL words in any case, whole words only, and calls', () => {
     assert.ok((charMask('1 UNION all') & C.sqlWord) !== 0);
     assert.ok((charMask('Please Select one') & C.sqlWord) !== 0);
@@ -130,6 +183,11 @@ describe('pre-filter soundness', () => {
     assert.ok((charMask('sleep(5)') & C.call) !== 0);
     assert.ok((charMask('sleep (5)') & C.call) === 0);
     assert.ok((charMask('snake_case') & C.underscore) !== 0);
+    // after a number, as the SQL lexer reads it
+    for (const value of ['1or 1=1', '-1OR 2>1', '1e5union', '1eor', '1.eor', '0PG_CATALOG', '1.e2having'])
+      assert.ok((charMask(value) & C.sqlWord) !== 0, value);
+    for (const value of ['3rd floor', '75002', 'Espresso beans, 1 kg', '2nd', 'a1or', 'x.eor', '1e5e5or'])
+      assert.ok((charMask(value) & C.sqlWord) === 0, value);
   });
 });
 
@@ -146,6 +204,18 @@ describe('attacks the pre-filter must not let through (level 1)', () => {
     ['x OR 1=1', false, 'sqli'],
     ['(sleep(5)', false, 'sqli'],
     ['(SLEEP(5)', false, 'sqli'],
+    // a number directly before a word: the lexer reads `1or` as `1 or` (MySQL accepts it)
+    ['1or 1=1', false, 'sqli'],
+    ['-1or 2>1', false, 'sqli'],
+    ['1and 1=1', false, 'sqli'],
+    ['1or true', false, 'sqli'],
+    ['1xor 1', false, 'sqli'],
+    ['1e5or 1=1', false, 'sqli'],
+    ['1.or true', false, 'sqli'],
+    ['1union select null', false, 'sqli'],
+    ['1order by 3', false, 'sqli'],
+    ['-0PG_CATALOG', false, 'sqli'],
+    ['1%6fr%201=1', true, 'sqli'],
     // command separators behind entities and percent-encoding (JSON strings get one URL decode)
     ['a&#59;whoami', false, 'cmdi'],
     ['a%3Bwhoami', true, 'cmdi'],
@@ -164,16 +234,34 @@ describe('attacks the pre-filter must not let through (level 1)', () => {
   }
 });
 
-describe('level-1 SQL gate', () => {
-  test('the mask short cut gives the verdicts of the full gate', () => {
+describe('SQL gates', () => {
+  test('the level-1 gate skips only values detectSqli finds nothing in', () => {
     const next = random(23);
     const inspector = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
-    for (let i = 0; i < 50_000; i++) {
-      const raw = randomValue(next);
+    for (let i = 0; i < 100_000; i++) {
+      const raw = i % 2 === 0 ? numberWordValue(next) : randomValue(next);
       if (raw.length < 2) continue;
       const v = normaliseValue(raw, true);
-      const expected = sqlGate(v.mask, v.lower) ? detectSqli(v.text, v.lower, 1) : undefined;
-      assert.equal(inspector.inspectValue(raw, true)?.rule, expected, JSON.stringify(raw));
+      assert.equal(
+        inspector.inspectValue(raw, true)?.rule,
+        detectSqli(v.text, v.lower, 1),
+        JSON.stringify(raw),
+      );
+    }
+  });
+
+  test("level 2 refuses what level 1 refuses, and gives detectSqli's verdict where sqlGate passes", () => {
+    const next = random(59);
+    const level2 = new Inspector({ paranoia: 2, classes: new Set(['sqli']) });
+    const level1 = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+    for (let i = 0; i < 50_000; i++) {
+      const raw = i % 2 === 0 ? numberWordValue(next) : randomValue(next);
+      if (raw.length < 2) continue;
+      const v = normaliseValue(raw, true);
+      const found = level2.inspectValue(raw, true)?.rule;
+      if (level1.inspectValue(raw, true) !== undefined)
+        assert.notEqual(found, undefined, JSON.stringify(raw));
+      if (sqlGate(v.mask, v.lower)) assert.equal(found, detectSqli(v.text, v.lower, 2), JSON.stringify(raw));
     }
   });
 });
@@ -212,6 +300,28 @@ function referenceCharMask(value: string): number {
     (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || c === 95 ? c : c >= 65 && c <= 90 ? c + 32 : 0;
   const signal = (start: number, end: number, hash: number): boolean =>
     end - start <= 20 && SIGNAL_HASHES.has(hash) && SIGNAL_WORDS.has(value.slice(start, end).toLowerCase());
+  const signalAt = (from: number, end: number): boolean => {
+    let h = 0;
+    for (let k = from; k < end; k++) {
+      const c = value.charCodeAt(k);
+      h = (Math.imul(h, 31) + (c >= 128 ? c : word(c))) | 0;
+    }
+    return signal(from, end, h);
+  };
+  // the SQL lexer reads a run that starts with a number (or an exponent after the dots of a run
+  // that starts with a digit) as the number and a word: `1or`, `1e5union`, `eor` after `1.`
+  // (after an exponent's sign, `1exec` is `1` and `exec`: both places count)
+  const lexerWord = (start: number, end: number): boolean =>
+    [
+      /^[0-9]+/,
+      /^[0-9]+[eE][0-9]*/,
+      /(?:^|[^A-Za-z0-9_\u0080-\uffff])[0-9][A-Za-z0-9_\u0080-\uffff]*\.+$/.test(value.slice(0, start))
+        ? /^[eE][0-9]*/
+        : /^$/,
+    ].some((prefix) => {
+      const rest = value.slice(start, end).replace(prefix, '');
+      return rest.length < end - start && rest !== '' && signalAt(end - rest.length, end);
+    });
   let mask = 0;
   let start = -1;
   let hash = 0;
@@ -230,11 +340,12 @@ function referenceCharMask(value: string): number {
     mask |= charMask(value[i] as string);
     if (start !== -1) {
       if (c === 40) mask |= C.call;
-      if (signal(start, i, hash)) mask |= C.sqlWord;
+      if (signal(start, i, hash) || lexerWord(start, i)) mask |= C.sqlWord;
       start = -1;
     }
   }
-  if (start !== -1 && signal(start, value.length, hash)) mask |= C.sqlWord;
+  if (start !== -1 && (signal(start, value.length, hash) || lexerWord(start, value.length)))
+    mask |= C.sqlWord;
   return mask;
 }
 
