@@ -39,6 +39,8 @@ export const C = {
   sqlWord: 1 << 25,
   /** A word directly followed by `(`. */
   call: 1 << 26,
+  /** `\t`: with newline (`\n \r`) and control (`\v \f`), the SQL lexer's blanks other than the space. */
+  tab: 1 << 28,
 } as const;
 
 const TABLE = new Int32Array(128);
@@ -68,6 +70,7 @@ set('`', C.backtick);
 set('.', C.dot);
 set('-', C.minus);
 set('_', C.underscore);
+set('\t', C.tab);
 for (let c = 0; c < 32; c++) if (c !== 9 && c !== 10 && c !== 13) TABLE[c] = C.control;
 
 /** Internal: a word character (`[A-Za-z0-9_]`), never in a returned mask (masks stay small integers). */

@@ -4,7 +4,7 @@ import { detectCmdi } from './cmdi.js';
 import { detectEncoding } from './encoding.js';
 import { normaliseValue, type NormalisedValue } from './normalise.js';
 import { detectNosqli, operatorKey } from './nosqli.js';
-import { detectSqli, mayBeSql, needsPlainReading } from './sqli.js';
+import { blankSeparatedWord, detectSqli, mayBeSql, needsPlainReading, OTHER_BLANKS } from './sqli.js';
 import { detectSsti } from './ssti.js';
 import { detectTraversal } from './traversal.js';
 import { detectXss } from './xss.js';
@@ -125,7 +125,11 @@ function adjacentParen(lower: string): boolean {
 
 /** Exported for tests: the heuristic gate of level 2 (which also passes what the level-1 gate refuses on). */
 export function sqlGate(mask: number, lower: string): boolean {
-  return sqlPunctuation(mask, lower) || hasSqlWord(lower);
+  return (
+    sqlPunctuation(mask, lower) ||
+    hasSqlWord(lower) ||
+    ((mask & OTHER_BLANKS) !== 0 && blankSeparatedWord(lower))
+  );
 }
 
 function sqlPunctuation(mask: number, lower: string): boolean {

@@ -417,21 +417,58 @@ export function mayBeSql(mask: number, lower: string): boolean {
     lower.includes(' and ') ||
     lower.includes(' xor ') ||
     // the word bits are not exact with non-ASCII characters or NUL (charMask)
-    ((mask & (C.sqlWord | C.nonAscii | C.control)) !== 0 && logicWordAfterNumber(lower))
+    ((mask & (C.sqlWord | C.nonAscii | C.control)) !== 0 && (logicWord(lower) || lower.includes('waitfor')))
   );
 }
 
-const LOGIC_AFTER_NUMBER = ['or ', 'and ', 'xor '];
+/** The lexer's blanks other than the space (`\t \n \v \f \r`) set one of these bits. */
+export const OTHER_BLANKS = C.tab | C.newline | C.control;
+
+/** A blank to the SQL lexer (sql-tokens.ts `isSpace`; it reads U+00A0 as part of a word). */
+function isSqlBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+const BLANK_SEPARATED = ['or', 'and', 'xor', 'by'];
 
 /**
- * ` or `, ` and `, ` xor ` with a number instead of the first blank: the lexer reads `1or 1` as
- * `1 or 1` (and `1.or`, `1eor`, `1e+or` as the number `1.`, `1e`, `1e+` and `or`). Also true
- * where the lexer does not split (`a1or `): a superset.
+ * ` or `, ` and `, ` xor `, ` by ` with any blanks around the word (`1\tor\ttrue`, `1\nor\n1`):
+ * SQL engines take a tab or a newline where a space is. For the inspector's level-2 gate, which
+ * searches the spaced forms first and calls this only when the mask shows another blank
+ * (OTHER_BLANKS).
  */
-export function logicWordAfterNumber(lower: string): boolean {
-  for (const word of LOGIC_AFTER_NUMBER) {
+export function blankSeparatedWord(lower: string): boolean {
+  for (const word of BLANK_SEPARATED) {
     for (let i = lower.indexOf(word, 1); i !== -1; i = lower.indexOf(word, i + 1)) {
-      if (numberEndsBefore(lower, i)) return true;
+      if (isSqlBlank(lower.charCodeAt(i + word.length)) && isSqlBlank(lower.charCodeAt(i - 1))) return true;
+    }
+  }
+  return false;
+}
+
+const LOGIC_WORDS = ['or', 'and', 'xor', 'not', 'by'];
+
+/** A character the lexer reads as part of a word (sql-tokens.ts `isWordChar`). */
+function isLexerWordCode(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c > 0x7f
+  );
+}
+
+/**
+ * `or`, `and`, `xor`, `not`, `by` where the lexer reads them as words: after the start, a character that
+ * ends a word (a blank of any kind, `.`, `!`) or a number (`1or`, `1.or`, `1eor`, `1e+or`), and
+ * before a character that is not a word character (`1\tor\ttrue`, `1\nor\n1`, `1 or.5`,
+ * `1or!1`). Also true where the lexer does not split (`a1or `): a superset.
+ */
+export function logicWord(lower: string): boolean {
+  for (const word of LOGIC_WORDS) {
+    for (let i = lower.indexOf(word); i !== -1; i = lower.indexOf(word, i + 1)) {
+      const after = i + word.length;
+      if (after >= lower.length || isLexerWordCode(lower.charCodeAt(after))) continue;
+      const before = lower.charCodeAt(i - 1); // NaN at the start
+      // `$` continues a word but starts none (`$and 0` is `$`, `and`, `0`)
+      if (!isLexerWordCode(before) || before === 36 || numberEndsBefore(lower, i)) return true;
     }
   }
   return false;
@@ -547,12 +584,24 @@ export function detectSqli(
   mask = charMask(text),
 ): RuleHit {
   if (text.length < 2 || !mayBeSql(mask, lower)) return undefined;
-  if (needsPlainReading(lower, level, mask)) {
+  return readSql(text, level, needsPlainReading(lower, level, mask), (mask & C.quote) !== 0);
+}
+
+/**
+ * Every reading and rule without the pre-checks (mayBeSql, needsPlainReading): exported for
+ * prefilter.test.ts, which holds detectSqli to the same verdicts.
+ */
+export function detectSqliUnfiltered(text: string, level: Paranoia): RuleHit {
+  return text.length < 2 ? undefined : readSql(text, level, true, true);
+}
+
+function readSql(text: string, level: Paranoia, plainReading: boolean, quoted: boolean): RuleHit {
+  if (plainReading) {
     const plain = tokenizeSql(text, '');
     const hit = numericContext(plain, level) ?? anywhere(plain, level);
     if (hit !== undefined) return hit;
   }
-  if ((mask & C.quote) === 0) return undefined;
+  if (!quoted) return undefined;
   for (const quote of ["'", '"'] as const) {
     if (!text.includes(quote)) continue;
     const tokens = tokenizeSql(text, quote);

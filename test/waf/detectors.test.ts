@@ -29,6 +29,22 @@ const TABLES: Record<string, { attacks: string[]; benign: string[] }> = {
       '-1UNION SELECT 1,2',
       '1order by 3',
       '0PG_CATALOG-1',
+      // blanks other than the space around the word: SQL reads any whitespace (and `/**/`) as one
+      '1\tor\ttrue',
+      '1\nor\ntrue',
+      '1\ror\r1',
+      '1\u000bor\u000b1',
+      '1\u000cor 1',
+      '1\tand\ttrue',
+      '1\r\nxor\r\n1',
+      '1\torder\tby\t3',
+      "x'\tor\t'1'='1",
+      '1/**/or/**/1=1',
+      '1/**/or/**/true',
+      // any character that ends the word: `1 or.5` is `1 or .5`
+      '1or.5',
+      '1 or!1',
+      '1 or~1',
     ],
     benign: [
       "O'Brien",
@@ -41,6 +57,10 @@ const TABLES: Record<string, { attacks: string[]; benign: string[] }> = {
       '75002 Paris',
       'Call 2or 3 times',
       '1and only',
+      '12 Rue de la Paix\n75002 Paris',
+      'Call me\nor text me',
+      'Tea\tor\tcoffee',
+      'Sorted\nby date',
     ],
   },
   xss: {
@@ -138,6 +158,20 @@ describe('decoding once', () => {
     assert.equal(pl1.inspectValue('..%2f..%2fetc%2fpasswd', false)?.class, 'traversal');
     // an honest percent-encoded URL inside JSON is decoded once and passes
     assert.equal(pl1.inspectValue('https://de.wikipedia.org/wiki/M%C3%BCnchen', true), undefined);
+  });
+});
+
+describe('SQL blanks other than the space', () => {
+  test('logic words between tabs, newlines, \\v or \\f are refused at every level', () => {
+    for (const paranoia of [1, 2, 3] as const) {
+      const sqli = new Inspector({ paranoia, classes: new Set(['sqli']) });
+      for (const attack of ['1\tor\ttrue', '1\nor\ntrue', '1\ror\r1', '1\u000bor\u000b1', '1\u000cor 1'])
+        assert.equal(
+          sqli.inspectValue(attack, false)?.class,
+          'sqli',
+          `${paranoia} ${JSON.stringify(attack)}`,
+        );
+    }
   });
 });
 

@@ -104,6 +104,18 @@ describe('waf.injection through the running gateway', () => {
     );
   });
 
+  test('SQL logic words between tabs, newlines, \\v, \\f or comments are refused in a JSON body and a query', async () => {
+    const payloads = ['1\tor\ttrue', '1\nor\ntrue', '1\ror\r1', '1\u000bor\u000b1', '1\u000cor 1'];
+    for (const payload of [...payloads, "x'\tor\t'1'='1", '1/**/or/**/1=1']) {
+      assert.equal((await post('/api/comments', { id: payload })).status, 403, JSON.stringify(payload));
+      const res = await fetch(gw.url + '/api/search?id=' + encodeURIComponent(payload));
+      assert.equal(res.status, 403, JSON.stringify(payload));
+      await res.body?.cancel();
+    }
+    const benign = { address: '12 Rue de la Paix\n75002 Paris', note: 'Call me\nor text me' };
+    assert.equal((await post('/api/comments', benign)).status, 200);
+  });
+
   test('XSS in a JSON body is refused; benign text with apostrophes passes', async () => {
     assert.equal((await post('/api/comments', { comment: '<img src=x onerror=alert(1)>' })).status, 403);
     const ok = await post('/api/comments', {

@@ -5,7 +5,12 @@ import { ATTACK_CLASSES, type AttackClass } from '../../src/waf/classes.js';
 import { commandWordAt, detectCmdi, plainNonCommand } from '../../src/waf/cmdi.js';
 import { Inspector, sqlGate } from '../../src/waf/inspector.js';
 import { decodeHtmlEntities, normaliseValue, percentDecodeOnce } from '../../src/waf/normalise.js';
-import { detectSqli, needsPlainReading, needsPlainReadingSlow } from '../../src/waf/sqli.js';
+import {
+  detectSqli,
+  detectSqliUnfiltered,
+  needsPlainReading,
+  needsPlainReadingSlow,
+} from '../../src/waf/sqli.js';
 import { SIGNAL_HASHES, SIGNAL_WORDS, TWO_CHAR_OPS, tokenizeSql } from '../../src/waf/sql-tokens.js';
 import { detectSsti } from '../../src/waf/ssti.js';
 import { findSensitivePath, findWrapper, SENSITIVE_PATHS, WRAPPERS } from '../../src/waf/traversal.js';
@@ -84,7 +89,9 @@ const AFTER_NUMBER = [
   ...['or', 'OR', 'and', 'And', 'xor', 'not', 'union', 'UNION', 'select', 'having', 'order', 'by', 'into'],
   ...['or ', 'and ', 'xor ', ' or ', 'exec', 'waitfor', 'pg_catalog', 'PG_CATALOG', 'information_schema'],
   ...['master', 'true', 'null', 'like', 'sleep(', 'outfile', 'delay', 'rd', 'kg', 'th', '_', 'é', 'x'],
-  ...[' ', '\t', ' 1', '=1', '>1', '1=1', '2>1', '-', '(', ')', '/', '*', '.', ',', '+', '!', '~'],
+  ...[' ', '\t', ' 1', '=1', '>1', '1=1', '2>1', '-', '(', ')', '/', '*', '.', ',', '+', '!', '~'], // SQL's blanks besides the space, around words (`1\tor\ttrue`, `1\nor\n1`)
+  ...['\n', '\r', '\v', '\f', '\u00a0', '\tor\t', '\nor\n', '\rand\r', '\vxor\v', '\for ', '\tby\t', 'or\n'],
+  ...['\torder\tby\t', '\n', "'\tor\t'", '\r\n', ' or\t', '\tand '],
 ];
 
 /** Values where numbers touch words, among the other pieces. */
@@ -235,6 +242,21 @@ describe('attacks the pre-filter must not let through (level 1)', () => {
 });
 
 describe('SQL gates', () => {
+  test("detectSqli's pre-checks skip only values its rules find nothing in", () => {
+    const next = random(61);
+    for (let i = 0; i < 100_000; i++) {
+      const raw = i % 2 === 0 ? numberWordValue(next) : randomValue(next);
+      const v = normaliseValue(raw, true);
+      for (const level of [1, 2] as const) {
+        const full = detectSqliUnfiltered(v.text, level);
+        // left alone by design without SQL punctuation: a bare catalogue name
+        // (`information_schema`) and, at level 2, a bare statement (`exec thetable`)
+        if (full === 'sqli.catalogue' || full === 'sqli.statement') continue;
+        assert.equal(detectSqli(v.text, v.lower, level), full, `${level} ${JSON.stringify(raw)}`);
+      }
+    }
+  });
+
   test('the level-1 gate skips only values detectSqli finds nothing in', () => {
     const next = random(23);
     const inspector = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
