@@ -4,7 +4,14 @@ import { detectCmdi } from './cmdi.js';
 import { detectEncoding } from './encoding.js';
 import { normaliseValue, type NormalisedValue } from './normalise.js';
 import { detectNosqli, operatorKey } from './nosqli.js';
-import { blankSeparatedWord, detectSqli, mayBeSql, needsPlainReading, OTHER_BLANKS } from './sqli.js';
+import {
+  blankSeparatedWord,
+  detectSqli,
+  mayBeSql,
+  needsPlainReading,
+  OTHER_BLANKS,
+  statementWordAt,
+} from './sqli.js';
 import { detectSsti } from './ssti.js';
 import { detectTraversal } from './traversal.js';
 import { detectXss } from './xss.js';
@@ -128,8 +135,21 @@ export function sqlGate(mask: number, lower: string): boolean {
   return (
     sqlPunctuation(mask, lower) ||
     hasSqlWord(lower) ||
-    ((mask & OTHER_BLANKS) !== 0 && blankSeparatedWord(lower))
+    ((mask & OTHER_BLANKS) !== 0 && blankSeparatedWord(lower)) ||
+    statementStart(mask, lower)
   );
+}
+
+/**
+ * A statement word first in the value or first after a `(`: where level 2's bare-statement rule
+ * looks (`drop table users`, `(delete from users`).
+ */
+function statementStart(mask: number, lower: string): boolean {
+  if (statementWordAt(lower, 0)) return true;
+  if ((mask & C.paren) === 0) return false;
+  for (let i = lower.indexOf('('); i !== -1; i = lower.indexOf('(', i + 1))
+    if (statementWordAt(lower, i + 1)) return true;
+  return false;
 }
 
 function sqlPunctuation(mask: number, lower: string): boolean {

@@ -206,6 +206,32 @@ function isStatement(tokens: Tokens, i: number): boolean {
   }
 }
 
+/** Words that join names in statements (`grant all on db to bob`): no sign of prose. */
+const JOINING_NAMES = new Set(['on', 'to']);
+
+/**
+ * A bare statement that goes on as a sentence (let through at level 2, refused from level 3): a `?` or `:` outside strings, a final
+ * `.`, or three plain words in a row (`Delete from my list please`, `Grant access to the shared
+ * folder?`, `Truncate long titles to 50 characters.`). Read up to the first `;` or comment;
+ * `create` and `alter` are not held to the word rule (column definitions: `add x int`).
+ */
+function readsAsProse(tokens: Tokens, start: number): boolean {
+  const wordRule = value(tokens, start) !== 'create' && value(tokens, start) !== 'alter';
+  let names = 0;
+  let depth = 0;
+  for (let j = start + 1; j < tokens.length; j++) {
+    const tok = tokens[j] as SqlToken;
+    if (tok.type === ';' || tok.type === 'c') return false;
+    if (tok.type === '(') depth++;
+    else if (tok.type === ')') depth--;
+    if (tok.type === 'n' && (tok.value === '?' || tok.value === ':')) return true;
+    if (tok.type === '.' && j === tokens.length - 1) return true;
+    names = tok.type === 'n' && depth === 0 && !JOINING_NAMES.has(tok.value) ? names + 1 : 0;
+    if (wordRule && names === 3) return true;
+  }
+  return false;
+}
+
 /** Returns the index past an operand (number, string, name.name, variable, function call head). */
 function operandEnd(tokens: Tokens, i: number): number {
   let j = i;
@@ -359,7 +385,12 @@ function anywhere(tokens: Tokens, level: Paranoia): RuleHit {
         break;
       case 'E':
         if (tok.value === 'waitfor' && isStatement(tokens, i)) return 'sqli.waitfor';
-        if (level >= 2 && isStatement(tokens, i) && (i === 0 || type(tokens, i - 1) === '('))
+        if (
+          level >= 2 &&
+          (i === 0 || type(tokens, i - 1) === '(') &&
+          isStatement(tokens, i) &&
+          (level >= 3 || !readsAsProse(tokens, i))
+        )
           return 'sqli.statement';
         break;
       case '&': {
@@ -404,10 +435,12 @@ const SQL_TRIGGERS =
 
 /**
  * Whether any rule can fire: exported for the inspector's level-1 gate, which is this check and
- * needsPlainReading for values without SQL punctuation (prefilter.test.ts).
+ * needsPlainReading for values without SQL punctuation (prefilter.test.ts). From level 2 a value
+ * that starts with a statement word may be a bare statement (`drop table users`).
  */
-export function mayBeSql(mask: number, lower: string): boolean {
+export function mayBeSql(mask: number, lower: string, level: Paranoia = 1): boolean {
   if ((mask & SQL_TRIGGERS) !== 0) return true;
+  if (level >= 2 && statementWordAt(lower, 0)) return true;
   return (
     lower.includes('union') ||
     lower.includes('select') ||
@@ -419,6 +452,24 @@ export function mayBeSql(mask: number, lower: string): boolean {
     // the word bits are not exact with non-ASCII characters or NUL (charMask)
     ((mask & (C.sqlWord | C.nonAscii | C.control)) !== 0 && (logicWord(lower) || lower.includes('waitfor')))
   );
+}
+
+/**
+ * Whether the first run of ASCII letters from `from` on is a statement word (`drop`, `exec`, …).
+ * Whatever precedes it is skipped, and a word that goes on with digits (`drop1`) counts too: a
+ * superset of "the first token from here is a statement word", which the level-2 rule
+ * `sqli.statement` needs (at the start of the value or after `(`).
+ */
+export function statementWordAt(lower: string, from: number): boolean {
+  let i = from;
+  while (i < lower.length && !isLowerLetter(lower.charCodeAt(i))) i++;
+  let j = i;
+  while (j < lower.length && j - i <= 10 && isLowerLetter(lower.charCodeAt(j))) j++;
+  return j > i && SQL_STATEMENTS.has(lower.slice(i, j));
+}
+
+function isLowerLetter(c: number): boolean {
+  return c >= 97 && c <= 122;
 }
 
 /** The lexer's blanks other than the space (`\t \n \v \f \r`) set one of these bits. */
@@ -583,7 +634,7 @@ export function detectSqli(
   _hadNul = false,
   mask = charMask(text),
 ): RuleHit {
-  if (text.length < 2 || !mayBeSql(mask, lower)) return undefined;
+  if (text.length < 2 || !mayBeSql(mask, lower, level)) return undefined;
   return readSql(text, level, needsPlainReading(lower, level, mask), (mask & C.quote) !== 0);
 }
 

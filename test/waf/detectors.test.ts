@@ -175,6 +175,75 @@ describe('SQL blanks other than the space', () => {
   });
 });
 
+/** Bare statements: a statement word first, with the words that make it a statement. */
+const BARE_STATEMENTS = [
+  'drop table users',
+  'DROP DATABASE prod',
+  'delete from users',
+  'exec thetable',
+  'EXECUTE thetable',
+  'truncate table users',
+  'insert into users values(1)',
+  'update users set role=admin',
+  'update users set role = admin',
+  'alter table users add x int',
+  'create table t (a int)',
+  'shutdown',
+  'SHUTDOWN WITH NOWAIT',
+  'grant all on db to bob',
+  ' drop\ttable users',
+  '(delete from users',
+];
+
+describe('bare SQL statements (level 2)', () => {
+  test('are refused from level 2 by the statement rule, whatever the gate sees', () => {
+    for (const paranoia of [2, 3] as const) {
+      const sqli = new Inspector({ paranoia, classes: new Set(['sqli']) });
+      for (const statement of BARE_STATEMENTS)
+        assert.equal(
+          sqli.inspectValue(statement, false)?.rule,
+          'sqli.statement',
+          `${paranoia} ${JSON.stringify(statement)}`,
+        );
+    }
+    for (const statement of BARE_STATEMENTS)
+      assert.notEqual(allClasses(2).inspectValue(statement, true), undefined, JSON.stringify(statement));
+  });
+  test('pass at level 1 (the default stays low on false positives)', () => {
+    const sqli = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+    for (const statement of BARE_STATEMENTS.filter((s) => !/[(=]/.test(s)))
+      assert.equal(sqli.inspectValue(statement, false), undefined, JSON.stringify(statement));
+  });
+  test('statement-shaped sentences pass at level 2 and are refused from level 3', () => {
+    const level3 = new Inspector({ paranoia: 3, classes: new Set(['sqli']) });
+    for (const prose of ['Drop table reservations by Friday?', 'Delete from my list please'])
+      assert.equal(level3.inspectValue(prose, false)?.rule, 'sqli.statement', prose);
+  });
+  test('prose that starts with a statement word but has no statement shape passes at level 2', () => {
+    const sqli = new Inspector({ paranoia: 2, classes: new Set(['sqli']) });
+    for (const prose of [
+      'Please update your address',
+      'Update your address please',
+      'Delete my account',
+      'drop me a line',
+      'Insert coin',
+      'Create an account',
+      'execute',
+      'Dropbox link',
+      'Grant application',
+      'select the best option from the menu',
+      // statement-shaped, but sentences: `?`, `:`, a final `.`, three plain words in a row
+      'Drop table reservations by Friday?',
+      'Delete from my list please',
+      'Grant access to the shared folder? Yes/No',
+      'Execute the plan as discussed.',
+      'Truncate long titles to 50 characters.',
+      'Select all that apply: A, B, C',
+    ])
+      assert.equal(sqli.inspectValue(prose, false), undefined, JSON.stringify(prose));
+  });
+});
+
 describe('paranoia levels and classes', () => {
   test('higher levels flag more', () => {
     assert.equal(pl1.inspectValue('../README.md', false), undefined);

@@ -59,6 +59,13 @@ describe('waf.injection through the running gateway', () => {
             injection: { exclude: [{ field: '/body/snippet', classes: ['xss'] }] },
           },
           {
+            name: 'strict',
+            match: { pathPrefix: '/strict' },
+            upstream: 'echo',
+            public: true,
+            injection: { paranoia: 2 },
+          },
+          {
             name: 'report',
             match: { pathPrefix: '/report' },
             upstream: 'echo',
@@ -114,6 +121,22 @@ describe('waf.injection through the running gateway', () => {
     }
     const benign = { address: '12 Rue de la Paix\n75002 Paris', note: 'Call me\nor text me' };
     assert.equal((await post('/api/comments', benign)).status, 200);
+  });
+
+  test('bare SQL statements are refused at paranoia 2 (query and JSON body), not at the default level', async () => {
+    const statements = ['drop table users', 'delete from users', 'exec thetable', 'truncate table users'];
+    for (const payload of [...statements, 'insert into users values(1)', 'update users set role=admin']) {
+      assert.equal((await post('/strict/comments', { name: payload })).status, 403, payload);
+      const res = await fetch(gw.url + '/strict/search?q=' + encodeURIComponent(payload));
+      assert.equal(res.status, 403, payload);
+      await res.body?.cancel();
+    }
+    for (const payload of statements) {
+      const res = await fetch(gw.url + '/api/search?q=' + encodeURIComponent(payload));
+      assert.equal(res.status, 200, payload);
+      await res.body?.cancel();
+    }
+    assert.equal((await post('/strict/comments', { note: 'Please update your address' })).status, 200);
   });
 
   test('XSS in a JSON body is refused; benign text with apostrophes passes', async () => {

@@ -94,6 +94,53 @@ const AFTER_NUMBER = [
   ...['\torder\tby\t', '\n', "'\tor\t'", '\r\n', ' or\t', '\tand '],
 ];
 
+/** Statement heads and the words that make them statements (level 2's bare-statement rule). */
+const STATEMENT_PIECES = [
+  ...['drop', 'DROP ', 'Drop', 'delete', 'DELETE ', 'insert', 'Insert ', 'update ', 'UPDATE', 'truncate '],
+  ...[
+    'exec ',
+    'EXEC ',
+    'execute ',
+    'alter ',
+    'create ',
+    'shutdown',
+    'SHUTDOWN',
+    'grant ',
+    'revoke ',
+    'load ',
+  ],
+  ...[
+    'table',
+    ' TABLE ',
+    ' database',
+    ' from ',
+    ' into ',
+    ' set ',
+    ' to ',
+    ' on ',
+    ' with',
+    'data',
+    ' users',
+  ],
+  ...['thetable', ' role=admin', ' values(1)', ' Friday?', 'drop1', 'dropbox', 'updates', '_drop', '(', ' ('],
+];
+
+/** Values built around statement words, among the other pieces. */
+function statementValue(next: () => number): string {
+  let value = '';
+  const pieces = 1 + Math.floor(next() * 8);
+  for (let i = 0; i < pieces; i++) {
+    const list = next() < 0.7 ? STATEMENT_PIECES : PIECES;
+    value += list[Math.floor(next() * list.length)];
+  }
+  return value;
+}
+
+/** One of the three value generators, in turn. */
+function sqlGateValue(next: () => number, i: number): string {
+  return i % 3 === 0 ? numberWordValue(next) : i % 3 === 1 ? randomValue(next) : statementValue(next);
+}
+
 /** Values where numbers touch words, among the other pieces. */
 function numberWordValue(next: () => number): string {
   let value = '';
@@ -245,13 +292,14 @@ describe('SQL gates', () => {
   test("detectSqli's pre-checks skip only values its rules find nothing in", () => {
     const next = random(61);
     for (let i = 0; i < 100_000; i++) {
-      const raw = i % 2 === 0 ? numberWordValue(next) : randomValue(next);
+      const raw = sqlGateValue(next, i);
       const v = normaliseValue(raw, true);
       for (const level of [1, 2] as const) {
         const full = detectSqliUnfiltered(v.text, level);
-        // left alone by design without SQL punctuation: a bare catalogue name
-        // (`information_schema`) and, at level 2, a bare statement (`exec thetable`)
-        if (full === 'sqli.catalogue' || full === 'sqli.statement') continue;
+        // left alone by design without SQL punctuation: a bare catalogue name (`information_schema`)
+        // and a stored procedure after a word that is not first (`x exec xp_cmdshell`; the rule
+        // also takes any word starting with `exec`: `execx xp_cmdshell`)
+        if (full === 'sqli.catalogue' || full === 'sqli.stored-procedure') continue;
         assert.equal(detectSqli(v.text, v.lower, level), full, `${level} ${JSON.stringify(raw)}`);
       }
     }
@@ -261,7 +309,7 @@ describe('SQL gates', () => {
     const next = random(23);
     const inspector = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
     for (let i = 0; i < 100_000; i++) {
-      const raw = i % 2 === 0 ? numberWordValue(next) : randomValue(next);
+      const raw = sqlGateValue(next, i);
       if (raw.length < 2) continue;
       const v = normaliseValue(raw, true);
       assert.equal(
@@ -276,14 +324,17 @@ describe('SQL gates', () => {
     const next = random(59);
     const level2 = new Inspector({ paranoia: 2, classes: new Set(['sqli']) });
     const level1 = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
-    for (let i = 0; i < 50_000; i++) {
-      const raw = i % 2 === 0 ? numberWordValue(next) : randomValue(next);
+    for (let i = 0; i < 75_000; i++) {
+      const raw = sqlGateValue(next, i);
       if (raw.length < 2) continue;
       const v = normaliseValue(raw, true);
       const found = level2.inspectValue(raw, true)?.rule;
       if (level1.inspectValue(raw, true) !== undefined)
         assert.notEqual(found, undefined, JSON.stringify(raw));
       if (sqlGate(v.mask, v.lower)) assert.equal(found, detectSqli(v.text, v.lower, 2), JSON.stringify(raw));
+      // the level-2 gate never skips a value detectSqli refuses at level 2
+      const level2Rule = detectSqli(v.text, v.lower, 2);
+      if (level2Rule !== undefined) assert.equal(found, level2Rule, `${level2Rule} ${JSON.stringify(raw)}`);
     }
   });
 });
