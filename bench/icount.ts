@@ -14,8 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
+import { ORDERS_SPEC, rowConfig, startBenchUpstream } from './lib/stack.js';
 import { writeConfig } from './lib/gateway.js';
-import { freePort, runCommand, startService, waitFor } from './lib/process.js';
+import { freePort, runCommand, waitFor } from './lib/process.js';
 import { ROWS, type Load } from './rows.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,43 +67,17 @@ async function main(): Promise<void> {
   if (!values['no-build']) await runCommand('npm', ['run', 'build'], { cwd: root });
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-icount-'));
   const env = { ...process.env, [KEK_ENV]: benchKek(), NODE_ENV: 'production' };
-  const upstream = startService(
-    'upstream',
-    process.execPath,
-    ['--import', 'tsx', join(here, 'upstream.ts')],
-    {
-      logFile: join(dir, 'upstream.log'),
-      cwd: root,
-    },
-  );
+  const upstream = await startBenchUpstream(dir);
   let fixtures: ReturnType<typeof createFixtures> | undefined;
   const lines: string[] = [];
   try {
-    let upstreamPort = 0;
-    await waitFor('upstream', async () => {
-      const line = upstream.stdout().split('\n')[0] ?? '';
-      if (line !== '') upstreamPort = (JSON.parse(line) as { port: number }).port;
-      return upstreamPort !== 0;
-    });
-    fixtures = createFixtures({
-      dir,
-      upstreamUrl: `http://127.0.0.1:${upstreamPort}`,
-      specFile: join(here, 'fixtures', 'orders.openapi.yaml'),
-      main,
-      env,
-    });
+    fixtures = createFixtures({ dir, upstreamUrl: upstream.url, specFile: ORDERS_SPEC, main, env });
     for (const id of ids) {
       const row = ROWS.find((r) => r.id === id);
       if (row === undefined || row.kind !== 'gateway') throw new Error(`no gateway row "${id}"`);
       const setup = await row.setup(fixtures);
       const port = await freePort();
-      const file = writeConfig(dir, row.id, {
-        version: 1,
-        listeners: [{ port }],
-        upstreams: { up: { targets: [{ url: `http://127.0.0.1:${upstreamPort}` }] } },
-        logging: { level: 'warn', accessLog: false },
-        ...setup.config,
-      });
+      const file = writeConfig(dir, row.id, rowConfig(port, upstream.url, setup.config));
       const out = join(dir, `callgrind.${row.id}`);
       for (const f of readdirSync(dir)) if (f.startsWith(`callgrind.${row.id}.`)) rmSync(join(dir, f));
       const child = spawn(
@@ -159,7 +134,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await upstream.stop();
+    await upstream.service.stop();
     await fixtures?.close();
     rmSync(dir, { recursive: true, force: true });
   }

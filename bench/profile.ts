@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderSummary, type Profile } from './cpuprofile-summary.js';
 import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
+import { ORDERS_SPEC, rowConfig, startBenchUpstream } from './lib/stack.js';
 import { firstRequest, writeLoadScript } from './lib/load-script.js';
 import { startGateway, writeConfig } from './lib/gateway.js';
-import { freePort, runCommand, setNiceness, startService, waitFor } from './lib/process.js';
+import { freePort, runCommand, setNiceness } from './lib/process.js';
 import { runWrk } from './lib/wrk.js';
 import { ROWS } from './rows.js';
 
@@ -36,39 +37,13 @@ async function main(): Promise<void> {
   if (!values['no-build']) await runCommand('npm', ['run', 'build'], { cwd: root, allowFailure: true });
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-profile-'));
   const env = { ...process.env, [KEK_ENV]: benchKek(), NODE_ENV: 'production' };
-  const upstream = startService(
-    'upstream',
-    process.execPath,
-    ['--import', 'tsx', join(here, 'upstream.ts')],
-    {
-      logFile: join(dir, 'upstream.log'),
-      cwd: root,
-    },
-  );
+  const upstream = await startBenchUpstream(dir);
   let fixtures: ReturnType<typeof createFixtures> | undefined;
   try {
-    let upstreamPort = 0;
-    await waitFor('upstream', async () => {
-      const line = upstream.stdout().split('\n')[0] ?? '';
-      if (line !== '') upstreamPort = (JSON.parse(line) as { port: number }).port;
-      return upstreamPort !== 0;
-    });
-    fixtures = createFixtures({
-      dir,
-      upstreamUrl: `http://127.0.0.1:${upstreamPort}`,
-      specFile: join(here, 'fixtures', 'orders.openapi.yaml'),
-      main,
-      env,
-    });
+    fixtures = createFixtures({ dir, upstreamUrl: upstream.url, specFile: ORDERS_SPEC, main, env });
     const setup = await row.setup(fixtures);
     const port = await freePort();
-    const file = writeConfig(dir, row.id, {
-      version: 1,
-      listeners: [{ port }],
-      upstreams: { up: { targets: [{ url: `http://127.0.0.1:${upstreamPort}` }] } },
-      logging: { level: 'warn', accessLog: false },
-      ...setup.config,
-    });
+    const file = writeConfig(dir, row.id, rowConfig(port, upstream.url, setup.config));
     const profiles = join(dir, 'profiles');
     mkdirSync(profiles);
     const started = Date.now();
@@ -114,7 +89,7 @@ async function main(): Promise<void> {
       );
     console.log(`${text}\n\nwritten to ${out}`);
   } finally {
-    await upstream.stop();
+    await upstream.service.stop();
     await fixtures?.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds, processTree } from './lib/cpu.js';
 import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
+import { ORDERS_SPEC, rowConfig, startBenchUpstream } from './lib/stack.js';
 import { probeStatus, startGateway, validateConfig, writeConfig } from './lib/gateway.js';
 import { startNginx } from './lib/nginx.js';
 import {
@@ -157,31 +158,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
   try {
-    const upstream = startService(
-      'upstream',
-      process.execPath,
-      ['--import', 'tsx', join(here, 'upstream.ts')],
-      {
-        logFile: join(dir, 'upstream.log'),
-        cwd: root,
-      },
-    );
-    services.push(upstream);
-    let upstreamPort = 0;
-    await waitFor('upstream', async () => {
-      const line = upstream.stdout().split('\n')[0] ?? '';
-      if (line === '') return false;
-      upstreamPort = (JSON.parse(line) as { port: number }).port;
-      return true;
-    });
-    const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-    fixtures = createFixtures({
-      dir,
-      upstreamUrl,
-      specFile: join(here, 'fixtures', 'orders.openapi.yaml'),
-      main,
-      env,
-    });
+    const upstream = await startBenchUpstream(dir);
+    services.push(upstream.service);
+    const upstreamUrl = upstream.url;
+    fixtures = createFixtures({ dir, upstreamUrl, specFile: ORDERS_SPEC, main, env });
 
     for (const row of rows) {
       const result = {
@@ -200,13 +180,13 @@ async function main(): Promise<void> {
           url: upstreamUrl,
           load,
           script: writeLoadScript(dir, row.id, load),
-          processRoot: upstream.pid,
+          processRoot: upstream.service.pid,
         });
         continue;
       }
       if (row.kind === 'nginx') {
         const port = await freePort();
-        const nginx = startNginx(join(here, 'nginx.conf'), join(dir, 'nginx'), port, upstreamPort);
+        const nginx = startNginx(join(here, 'nginx.conf'), join(dir, 'nginx'), port, upstream.port);
         services.push(nginx);
         const url = `http://127.0.0.1:${port}`;
         await waitFor('nginx', async () => (await probeStatus(url, { path: '/items/42' })) === 200);
@@ -415,13 +395,7 @@ async function prepareGateway(
     return skipped(`fixture failed: ${(error as Error).message.split('\n')[0]}`);
   }
   const port = await freePort();
-  const config = {
-    version: 1,
-    listeners: [{ port }],
-    upstreams: { up: { targets: [{ url: ctx.upstreamUrl }] } },
-    logging: { level: 'warn', accessLog: false },
-    ...setup.config,
-  };
+  const config = rowConfig(port, ctx.upstreamUrl, setup.config);
   const file = writeConfig(ctx.dir, row.id, config);
   const invalid = await validateConfig(main, file, ctx.env);
   if (invalid !== undefined) return skipped(`config not accepted yet: ${invalid}`);

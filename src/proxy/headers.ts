@@ -76,30 +76,6 @@ export function endToEndRequestHeaderList(
 const SET_BY_GATEWAY = new Set(['host', 'x-request-id', 'traceparent', 'tracestate']);
 
 /**
- * End-to-end response headers from undici's raw list: names lower-cased, repeated names as
- * arrays, hop-by-hop headers and those named by `Connection` dropped.
- */
-export function endToEndResponseHeaders(raw: readonly Buffer[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  let connection: string | string[] | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = headerName(raw[i]!);
-    const value = raw[i + 1]!.toString('latin1');
-    if (HOP_BY_HOP.has(name)) {
-      if (name === 'connection') connection = connection === undefined ? value : [connection, value].flat();
-      continue;
-    }
-    const prior = out[name];
-    if (prior === undefined) out[name] = value;
-    else if (Array.isArray(prior)) prior.push(value);
-    else out[name] = [prior, value];
-  }
-  const named = connectionTokens(connection);
-  if (named) for (const name of named) delete out[name];
-  return out;
-}
-
-/**
  * End-to-end response headers from undici's raw list as a flat list in the upstream's order,
  * for node:http's writeHead: hop-by-hop headers, those named by `Connection` and any `skip`
  * (set by the gateway) dropped.
@@ -124,4 +100,28 @@ export function endToEndResponseHeaderList(
   const kept: string[] = [];
   for (let i = 0; i < out.length; i += 2) if (!named.has(out[i]!)) kept.push(out[i]!, out[i + 1]!);
   return kept;
+}
+
+const KEEP_ALL = (): boolean => false;
+
+/**
+ * End-to-end response headers from undici's raw list as an object (for response stages): names
+ * lower-cased, repeated names as arrays, hop-by-hop headers and those named by `Connection`
+ * dropped.
+ */
+export function endToEndResponseHeaders(raw: readonly Buffer[]): Record<string, string | string[]> {
+  return headerListToRecord(endToEndResponseHeaderList(raw, KEEP_ALL));
+}
+
+/** A flat `[name, value, ...]` list as an object, repeated names as arrays in their order. */
+export function headerListToRecord(list: readonly string[]): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    const prior = record[name];
+    if (prior === undefined) record[name] = list[i + 1]!;
+    else if (Array.isArray(prior)) prior.push(list[i + 1]!);
+    else record[name] = [prior, list[i + 1]!];
+  }
+  return record;
 }

@@ -5,7 +5,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { endToEndResponseHeaderList, endToEndResponseHeaders } from './headers.js';
+import { endToEndResponseHeaderList, endToEndResponseHeaders, headerListToRecord } from './headers.js';
 import { RetryBudget } from './retry-budget.js';
 import { Target } from './target.js';
 
@@ -35,15 +35,6 @@ export interface UpstreamHead {
   readonly target: string;
 }
 
-function listToRecord(list: readonly string[]): Record<string, string | string[]> {
-  const record: Record<string, string | string[]> = {};
-  for (let i = 0; i < list.length; i += 2) {
-    const prior = record[list[i]!];
-    record[list[i]!] = prior === undefined ? list[i + 1]! : ([] as string[]).concat(prior, list[i + 1]!);
-  }
-  return record;
-}
-
 /**
  * undici's raw header buffers are views into its parser's memory: they are read while `onHead`
  * runs, and `seal` keeps the object form (unless the list was taken) for later readers.
@@ -64,7 +55,8 @@ class Head implements UpstreamHead {
 
   get headers(): Record<string, string | string[]> {
     if (this.record === undefined) {
-      this.record = this.raw !== undefined ? endToEndResponseHeaders(this.raw) : listToRecord(this.list!);
+      this.record =
+        this.raw !== undefined ? endToEndResponseHeaders(this.raw) : headerListToRecord(this.list!);
       this.raw = undefined;
     }
     return this.record;

@@ -512,7 +512,7 @@ function isLexerWordCode(c: number): boolean {
  * before a character that is not a word character (`1\tor\ttrue`, `1\nor\n1`, `1 or.5`,
  * `1or!1`). Also true where the lexer does not split (`a1or `): a superset.
  */
-export function logicWord(lower: string): boolean {
+function logicWord(lower: string): boolean {
   for (const word of LOGIC_WORDS) {
     for (let i = lower.indexOf(word); i !== -1; i = lower.indexOf(word, i + 1)) {
       const after = i + word.length;

@@ -188,7 +188,7 @@ export default defineStage<InjectionConfig>({
       } else {
         body = textBody(await ctx.body.read(plan.maxBodyBytes));
       }
-      decide(ctx, await scanRequest(plan, inputFor(ctx, body)));
+      await scan(ctx, body);
     };
 
     const scan = (ctx: RequestContext, body: ScanInput['body']): Promise<void> | undefined => {
