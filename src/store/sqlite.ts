@@ -38,6 +38,9 @@ import type {
   WrappedKeyRef,
 } from './types.js';
 
+/** Tries of an online backup that finds the source busy. */
+const BACKUP_ATTEMPTS = 5;
+
 export interface SqliteStoreOptions {
   /** How often the change feed polls for other processes' changes (default 200 ms). */
   readonly pollIntervalMs?: number;
@@ -657,9 +660,22 @@ export class SqliteStore implements CredentialStore {
     }
   }
 
-  /** A consistent online copy of the database (better-sqlite3's backup API). */
+  /**
+   * A consistent online copy of the database (better-sqlite3's backup API). Another process's
+   * writes can hold the source busy past the busy timeout (seen under heavy load); the copy then
+   * starts again, a few times, rather than fail.
+   */
   async backup(destination: string): Promise<void> {
-    await this.db.backup(destination);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.backup(destination);
+        return;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || attempt >= BACKUP_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   async close(): Promise<void> {
