@@ -57,7 +57,7 @@ const server = createServer((req, res) => {
   );
 });
 server.keepAliveTimeout = 120_000;
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

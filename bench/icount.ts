@@ -17,7 +17,7 @@ import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
 import { ORDERS_SPEC, rowConfig, startBenchUpstream } from './lib/stack.js';
 import { writeConfig } from './lib/gateway.js';
 import { freePort, runCommand, waitFor } from './lib/process.js';
-import { ROWS, type Load } from './rows.js';
+import { ROWS, type GatewayRow, type Load } from './rows.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -74,10 +74,28 @@ async function main(): Promise<void> {
     fixtures = createFixtures({ dir, upstreamUrl: upstream.url, specFile: ORDERS_SPEC, main, env });
     for (const id of ids) {
       const row = ROWS.find((r) => r.id === id);
-      if (row === undefined || row.kind !== 'gateway') throw new Error(`no gateway row "${id}"`);
-      const setup = await row.setup(fixtures);
+      if (row === undefined || (row.kind !== 'gateway' && row.kind !== 'bare')) {
+        throw new Error(`no gateway or bare proxy row "${id}"`);
+      }
       const port = await freePort();
-      const file = writeConfig(dir, row.id, rowConfig(port, upstream.url, setup.config));
+      let setup: { readonly load: Load; readonly nodeArgs?: readonly string[] };
+      let target: string[];
+      let childEnv: NodeJS.ProcessEnv = env;
+      if (row.kind === 'bare') {
+        // the bare proxies of bench/bare-*.ts: what node:http + undici cost without the gateway
+        setup = { load: { path: '/items/42', expectStatus: 200 } };
+        target = [
+          '--import',
+          'tsx',
+          join(here, row.id === 'bare-dispatch' ? 'bare-dispatch.ts' : 'bare-proxy.ts'),
+        ];
+        childEnv = { ...env, UPSTREAM: upstream.url, PORT: String(port) };
+      } else {
+        const gateway = await (row as GatewayRow).setup(fixtures);
+        setup = gateway;
+        const file = writeConfig(dir, row.id, rowConfig(port, upstream.url, gateway.config));
+        target = [main, 'start', '--config', file];
+      }
       const out = join(dir, `callgrind.${row.id}`);
       for (const f of readdirSync(dir)) if (f.startsWith(`callgrind.${row.id}.`)) rmSync(join(dir, f));
       const child = spawn(
@@ -88,12 +106,10 @@ async function main(): Promise<void> {
           `--callgrind-out-file=${out}.%p`,
           process.execPath,
           ...values['node-args'].split(' ').filter((a) => a !== ''),
-          main,
-          'start',
-          '--config',
-          file,
+          ...(setup.nodeArgs ?? []),
+          ...target,
         ],
-        { env, stdio: ['ignore', 'ignore', 'ignore'] },
+        { env: childEnv, stdio: ['ignore', 'ignore', 'ignore'] },
       );
       const pool = new Pool(`http://127.0.0.1:${port}`, { connections: Number(values.connections) });
       try {

@@ -1,6 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './limits.js';
 import { scanJson, type JsonViolation } from './scan.js';
+import { withinLimits } from './tree-check.js';
 
 /** A JSON document refused by the hardened parser. */
 export class JsonRejectedError extends Error {
@@ -32,18 +33,38 @@ function decode(input: Buffer | Uint8Array): string {
   }
 }
 
+/** Nesting up to which the parsed value is walked recursively (deeper limits always scan first). */
+const WALK_DEPTH = 1_000;
+const SYNTAX_ERROR: unique symbol = Symbol('syntax error');
+
 /**
- * Parses untrusted JSON: strict UTF-8, then the structural scan (limits, duplicate and prototype
- * keys, unsafe integers), then JSON.parse. Throws JsonRejectedError; its message never quotes the
- * input (JSON.parse messages do, so they are not passed on).
+ * Parses untrusted JSON: strict UTF-8, then the structural limits (depth, array length, string
+ * and key length, members per object, duplicate and prototype keys, unsafe integers), then
+ * JSON.parse. Throws JsonRejectedError; its message never quotes the input (JSON.parse messages
+ * do, so they are not passed on).
+ *
+ * A text without backslashes (most bodies) is parsed first and its value checked against the
+ * limits (withinLimits, a walk over the values rather than the characters); only when that walk
+ * cannot vouch for it does the character-level scan run, which finds the violation and where it
+ * lies. The result, value or error, is the same as scanning first.
  */
 export function parseJson(
   input: Buffer | Uint8Array | string,
   limits: Omit<JsonLimits, 'maxBodyBytes' | 'multipart'> = DEFAULT_JSON_LIMITS,
 ): unknown {
   const text = typeof input === 'string' ? input : decode(input);
+  let value: unknown = SYNTAX_ERROR;
+  if (limits.maxDepth <= WALK_DEPTH && text.indexOf('\\') === -1) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // the scan below reports a limit the text breaks before its syntax error
+    }
+    if (value !== SYNTAX_ERROR && withinLimits(value, text, limits)) return value;
+  }
   const problem = scanJson(text, limits);
   if (problem !== undefined) throw new JsonRejectedError(problem.reason, problem.pointer, problem.message);
+  if (value !== SYNTAX_ERROR) return value;
   try {
     return JSON.parse(text);
   } catch {
