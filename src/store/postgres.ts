@@ -533,6 +533,18 @@ export class PostgresStore implements CredentialStore {
     });
   }
 
+  async recordTokenOnce(jti: string, expiresAt: number): Promise<boolean> {
+    assertId(jti, 'token id');
+    return this.#tx(async (tx) => {
+      const rows = await tx.query(
+        'INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING RETURNING jti',
+        [jti, expiresAt],
+      );
+      if (rows.length > 0) tx.change('token', jti);
+      return rows.length > 0;
+    });
+  }
+
   async isTokenRevoked(jti: string): Promise<boolean> {
     return (await this.#one('SELECT 1 AS x FROM revoked_tokens WHERE jti = $1', [jti])) !== undefined;
   }

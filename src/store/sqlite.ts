@@ -515,6 +515,20 @@ export class SqliteStore implements CredentialStore {
     });
   }
 
+  async recordTokenOnce(jti: string, expiresAt: number): Promise<boolean> {
+    assertId(jti, 'token id');
+    return this.#write(() => {
+      const inserted =
+        this.#run(
+          'INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
+          jti,
+          expiresAt,
+        ).changes === 1;
+      if (inserted) this.#change('token', jti);
+      return inserted;
+    });
+  }
+
   async isTokenRevoked(jti: string): Promise<boolean> {
     return this.#get('SELECT 1 AS x FROM revoked_tokens WHERE jti = ?', jti) !== undefined;
   }

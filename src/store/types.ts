@@ -209,6 +209,12 @@ export interface CredentialStore {
   // revoked tokens (RFC 7009)
   revokeToken(jti: string, expiresAt: number): Promise<void>;
   isTokenRevoked(jti: string): Promise<boolean>;
+  /**
+   * Records `jti` in the ledger only when it is not there yet; true when this call recorded it.
+   * Atomic across every gateway sharing the store: of concurrent calls with one id, exactly one
+   * gets true (one-time use of client assertions).
+   */
+  recordTokenOnce(jti: string, expiresAt: number): Promise<boolean>;
   /** Deletes revocations of tokens that expired before `now`; returns how many. */
   purgeExpiredTokens(now?: number): Promise<number>;
 

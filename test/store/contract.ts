@@ -273,6 +273,24 @@ export function runStoreContract(
       );
     });
 
+    test('recordTokenOnce: of concurrent records of one id on two connections, exactly one wins', async () => {
+      const now = Date.now();
+      for (let round = 0; round < 5; round++) {
+        const id = `assertion:once-${round}`;
+        const results = await Promise.all([
+          store.recordTokenOnce(id, now + 60_000),
+          other.recordTokenOnce(id, now + 60_000),
+          store.recordTokenOnce(id, now + 60_000),
+          other.recordTokenOnce(id, now + 60_000),
+        ]);
+        assert.equal(results.filter(Boolean).length, 1, `round ${round}: ${results.join(',')}`);
+        assert.equal(await other.isTokenRevoked(id), true);
+      }
+      // an id already revoked the ordinary way is not recorded again
+      await store.revokeToken('assertion:revoked', now + 60_000);
+      assert.equal(await other.recordTokenOnce('assertion:revoked', now + 60_000), false);
+    });
+
     test('quotas: atomic increments never pass the limit', async () => {
       assert.equal(await store.incrementQuota('q1', 'd1', 3, 10), 3);
       assert.equal(await store.incrementQuota('q1', 'd1', 7, 10), 10);
