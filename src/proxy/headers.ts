@@ -113,9 +113,13 @@ export function endToEndResponseHeaders(raw: readonly Buffer[]): Record<string, 
   return headerListToRecord(endToEndResponseHeaderList(raw, KEEP_ALL));
 }
 
-/** A flat `[name, value, ...]` list as an object, repeated names as arrays in their order. */
+/**
+ * A flat `[name, value, ...]` list as an object, repeated names as arrays in their order. The
+ * object has no prototype: `__proto__` is a valid header name, and an upstream that sends it is
+ * an ordinary member here rather than a prototype assignment.
+ */
 export function headerListToRecord(list: readonly string[]): Record<string, string | string[]> {
-  const record: Record<string, string | string[]> = {};
+  const record = Object.create(null) as Record<string, string | string[]>;
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!;
     const prior = record[name];

@@ -210,3 +210,26 @@ describe('answer headers set by the gateway', () => {
     assert.equal(res.headers['ratelimit-policy'], '"ten";q=10;w=60');
   });
 });
+
+describe('the object form of upstream headers', () => {
+  test('a header named __proto__ is an ordinary member, never the prototype', async () => {
+    const { headerListToRecord } = await import('../../src/proxy/headers.js');
+    const record = headerListToRecord([
+      '__proto__',
+      'first',
+      'content-type',
+      'text/plain',
+      '__proto__',
+      'second',
+      'constructor',
+      'x',
+    ]);
+    assert.deepEqual(Object.keys(record).sort(), ['__proto__', 'constructor', 'content-type']);
+    assert.deepEqual(record['__proto__'], ['first', 'second']);
+    assert.equal(record['constructor'], 'x');
+    assert.equal(record['content-type'], 'text/plain');
+    assert.equal(Object.getPrototypeOf(record), null);
+    // a name no upstream sent reads as absent, not as something inherited
+    assert.equal(record['toString'], undefined);
+  });
+});
