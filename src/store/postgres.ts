@@ -221,10 +221,17 @@ export class PostgresStore implements CredentialStore {
 
   async deleteConsumer(id: string): Promise<boolean> {
     return this.#tx(async (tx) => {
-      const keys = await tx.query('SELECT lookup_id FROM api_keys WHERE consumer_id = $1', [id]);
-      const clients = await tx.query('SELECT client_id FROM oauth_clients WHERE consumer_id = $1', [id]);
-      const deleted = await tx.query('DELETE FROM consumers WHERE id = $1 RETURNING id', [id]);
-      if (deleted.length === 0) return false;
+      // The row lock conflicts with the key share lock a concurrent key or client insert takes on
+      // its consumer: such an insert either committed already (and is deleted and announced here)
+      // or waits and then fails as not_found. Without it, a key added between reading the list and
+      // the cascade would be deleted with no change event.
+      const [found] = await tx.query('SELECT id FROM consumers WHERE id = $1 FOR UPDATE', [id]);
+      if (found === undefined) return false;
+      const keys = await tx.query('DELETE FROM api_keys WHERE consumer_id = $1 RETURNING lookup_id', [id]);
+      const clients = await tx.query('DELETE FROM oauth_clients WHERE consumer_id = $1 RETURNING client_id', [
+        id,
+      ]);
+      await tx.query('DELETE FROM consumers WHERE id = $1', [id]);
       tx.change('consumer', id);
       for (const k of keys) tx.change('api_key', k['lookup_id'] as string);
       for (const c of clients) tx.change('client', c['client_id'] as string);

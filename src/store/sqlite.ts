@@ -215,11 +215,13 @@ export class SqliteStore implements CredentialStore {
   }
 
   async deleteConsumer(id: string): Promise<boolean> {
+    // One write transaction (BEGIN IMMEDIATE): no other process can add a key or client between
+    // these statements, so every row removed is one announced.
     return this.#write(() => {
-      const keys = this.#all('SELECT lookup_id FROM api_keys WHERE consumer_id = ?', id);
-      const clients = this.#all('SELECT client_id FROM oauth_clients WHERE consumer_id = ?', id);
-      const changed = this.#run('DELETE FROM consumers WHERE id = ?', id).changes > 0;
-      if (!changed) return false;
+      if (this.#get('SELECT id FROM consumers WHERE id = ?', id) === undefined) return false;
+      const keys = this.#all('DELETE FROM api_keys WHERE consumer_id = ? RETURNING lookup_id', id);
+      const clients = this.#all('DELETE FROM oauth_clients WHERE consumer_id = ? RETURNING client_id', id);
+      this.#run('DELETE FROM consumers WHERE id = ?', id);
       this.#change('consumer', id);
       for (const k of keys) this.#change('api_key', k['lookup_id'] as string);
       for (const c of clients) this.#change('client', c['client_id'] as string);

@@ -167,7 +167,10 @@ export interface CredentialStore {
   getConsumerByName(name: string): Promise<Consumer | null>;
   listConsumers(options?: { readonly tenant?: string }): Promise<Consumer[]>;
   updateConsumer(id: string, patch: ConsumerPatch): Promise<Consumer | null>;
-  /** Also deletes the consumer's API keys and OAuth clients. */
+  /**
+   * Deletes the consumer with its API keys and OAuth clients in one transaction, announcing the
+   * consumer and every removed key and client on the change feed. False when `id` is unknown.
+   */
   deleteConsumer(id: string): Promise<boolean>;
 
   // API keys

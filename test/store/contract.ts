@@ -196,14 +196,106 @@ export function runStoreContract(
       assert.equal(await store.getClient('svc-b'), null);
     });
 
-    test('deleting a consumer deletes its keys and clients', async () => {
-      const c = await store.createConsumer({ name: 'doomed' });
-      await store.createApiKey({ lookupId: 'pk_doomed', consumerId: c.id, keyHash: randomBytes(32) });
+    test('deleting a consumer deletes its keys and clients, leaves others alone and tells every node', async () => {
+      const c = await store.createConsumer({ name: 'doomed', roles: ['reader'] });
+      const kept = await store.createConsumer({ name: 'bystander' });
+      await store.createApiKey({ lookupId: 'pk_doomed1', consumerId: c.id, keyHash: randomBytes(32) });
+      await store.createApiKey({ lookupId: 'pk_doomed2', consumerId: c.id, keyHash: randomBytes(32) });
       await store.createClient({ clientId: 'doomed-client', consumerId: c.id, secretHash: randomBytes(32) });
+      await store.createClient({ clientId: 'doomed-jwt', consumerId: c.id, jwks: { keys: [] } });
+      const keptKey = await store.createApiKey({
+        lookupId: 'pk_bystander',
+        consumerId: kept.id,
+        keyHash: randomBytes(32),
+      });
+      const keptClient = await store.createClient({ clientId: 'bystander-client', consumerId: kept.id });
+
+      const expected = [
+        ['consumer', c.id],
+        ['api_key', 'pk_doomed1'],
+        ['api_key', 'pk_doomed2'],
+        ['client', 'doomed-client'],
+        ['client', 'doomed-jwt'],
+      ] as const;
+      const events = expected.map(([kind, id]) => waitForEvent(other, (e) => e.kind === kind && e.id === id));
+      await options.afterSubscribe?.(other);
       assert.equal(await store.deleteConsumer(c.id), true);
+      await Promise.all(events.map((e) => e.promise));
+
+      // gone for every instance, by id, by name and through the listings
+      for (const s of [store, other]) {
+        assert.equal(await s.getConsumer(c.id), null);
+        assert.equal(await s.getConsumerByName('doomed'), null);
+        assert.equal(await s.getApiKey('pk_doomed1'), null);
+        assert.equal(await s.getApiKey('pk_doomed2'), null);
+        assert.equal(await s.getClient('doomed-client'), null);
+        assert.equal(await s.getClient('doomed-jwt'), null);
+        assert.deepEqual(await s.listApiKeys({ consumerId: c.id }), []);
+        assert.deepEqual(await s.listClients({ consumerId: c.id }), []);
+        assert.ok(!(await s.listConsumers()).some((x) => x.id === c.id));
+      }
+      // the other consumer is untouched
+      assert.deepEqual(await other.getConsumer(kept.id), kept);
+      assert.deepEqual(await other.getApiKey('pk_bystander'), keptKey);
+      assert.deepEqual(await other.getClient('bystander-client'), keptClient);
+
       assert.equal(await store.deleteConsumer(c.id), false);
-      assert.equal(await store.getApiKey('pk_doomed'), null);
-      assert.equal(await store.getClient('doomed-client'), null);
+      assert.equal(await other.deleteConsumer(c.id), false);
+      assert.equal(await store.deleteConsumer('never-existed'), false);
+      // the name is free again, and the old key ids do not come back with it
+      const again = await store.createConsumer({ name: 'doomed' });
+      assert.notEqual(again.id, c.id);
+      assert.deepEqual(await store.listApiKeys({ consumerId: again.id }), []);
+      await rejectsWithCode(
+        store.createApiKey({ lookupId: 'pk_late', consumerId: c.id, keyHash: randomBytes(32) }),
+        'not_found',
+      );
+    });
+
+    test('deleting a consumer while keys are being added: no key survives, every removed key is announced', async () => {
+      const seen = new Map<string, number>();
+      const unsubscribe = other.subscribe((e) => {
+        if (e.kind === 'api_key') seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
+      });
+      await options.afterSubscribe?.(other);
+      try {
+        const created: string[] = [];
+        for (let round = 0; round < 8; round++) {
+          const c = await store.createConsumer({ name: `racing-${round}` });
+          const adds = Array.from({ length: 6 }, (_, i) => `pk_race_${round}_${i}`).map(
+            async (lookupId, i) => {
+              await new Promise((r) => setTimeout(r, i));
+              try {
+                await other.createApiKey({ lookupId, consumerId: c.id, keyHash: randomBytes(32) });
+                created.push(lookupId);
+              } catch (error) {
+                // refused only because the consumer was already gone
+                assert.ok(error instanceof StoreError && error.code === 'not_found', String(error));
+              }
+            },
+          );
+          const [deleted] = await Promise.all([
+            new Promise((r) => setTimeout(r, 2)).then(() => store.deleteConsumer(c.id)),
+            ...adds,
+          ]);
+          assert.equal(deleted, true);
+          assert.deepEqual(await other.listApiKeys({ consumerId: c.id }), []);
+        }
+        // events arrive in commit order: once this one is seen, every earlier one has been
+        const flushed = waitForEvent(other, (e) => e.kind === 'token' && e.id === 'race-flushed');
+        await store.revokeToken('race-flushed', Date.now() + 60_000);
+        await flushed.promise;
+        for (const lookupId of created) {
+          assert.equal(await other.getApiKey(lookupId), null, lookupId);
+          assert.equal(
+            seen.get(lookupId),
+            2,
+            `${lookupId}: one event for its creation, one for its deletion`,
+          );
+        }
+      } finally {
+        unsubscribe();
+      }
     });
 
     test('secrets: put, replace, put-if-absent, list without values, delete', async () => {
