@@ -450,7 +450,11 @@ export function mayBeSql(mask: number, lower: string, level: Paranoia = 1): bool
     lower.includes(' and ') ||
     lower.includes(' xor ') ||
     // the word bits are not exact with non-ASCII characters or NUL (charMask)
-    ((mask & (C.sqlWord | C.nonAscii | C.control)) !== 0 && (logicWord(lower) || lower.includes('waitfor')))
+    ((mask & (C.sqlWord | C.nonAscii | C.control)) !== 0 &&
+      (logicWord(lower) ||
+        lower.includes('waitfor') ||
+        lower.includes('outfile') ||
+        lower.includes('dumpfile')))
   );
 }
 

@@ -244,6 +244,14 @@ describe('bare SQL statements (level 2)', () => {
   });
 });
 
+describe('SQL rules that need no punctuation (level 1)', () => {
+  const sqli = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+  test('into outfile / into dumpfile', () => {
+    for (const attack of ['1 into outfile x', 'grant  into outfile', 'x INTO DUMPFILE y'])
+      assert.equal(sqli.inspectValue(attack, false)?.rule, 'sqli.into-outfile', JSON.stringify(attack));
+  });
+});
+
 describe('paranoia levels and classes', () => {
   test('higher levels flag more', () => {
     assert.equal(pl1.inspectValue('../README.md', false), undefined);
