@@ -122,8 +122,9 @@ function gatePasses(id: number, level: Paranoia, m: number, value: NormalisedVal
   }
 }
 
+/** A `(` right after a word character (`char(`, `x1(`): a `(` that opens the value has none, the search goes on. */
 function adjacentParen(lower: string): boolean {
-  for (let i = lower.indexOf('('); i > 0; i = lower.indexOf('(', i + 1)) {
+  for (let i = lower.indexOf('(', 1); i !== -1; i = lower.indexOf('(', i + 1)) {
     const c = lower.charCodeAt(i - 1);
     if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95) return true;
   }

@@ -252,6 +252,15 @@ describe('SQL rules that need no punctuation (level 1)', () => {
   });
 });
 
+describe('level-2 SQL functions after a parenthesis that opens the value', () => {
+  test('are refused at level 2 whatever comes first (the gate reads every `(`, the first one included)', () => {
+    const sqli = new Inspector({ paranoia: 2, classes: new Set(['sqli']) });
+    for (const attack of ['(a) char(65)', '(1) concat(0x61,0x62)', '( ascii(x)', '(x)(y) hex(1)'])
+      assert.equal(sqli.inspectValue(attack, false)?.rule, 'sqli.sql-function', JSON.stringify(attack));
+    assert.equal(sqli.inspectValue('(a) see chapter 3', false), undefined);
+  });
+});
+
 describe('paranoia levels and classes', () => {
   test('higher levels flag more', () => {
     assert.equal(pl1.inspectValue('../README.md', false), undefined);

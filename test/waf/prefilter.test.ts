@@ -123,6 +123,8 @@ const STATEMENT_PIECES = [
     ' users',
   ],
   ...['thetable', ' role=admin', ' values(1)', ' Friday?', 'drop1', 'dropbox', 'updates', '_drop', '(', ' ('],
+  // level 2's functions, and a `(` first in the value before one (`(a) char(65)`)
+  ...['char(', 'CONCAT(', '(a) ', '(1)'],
 ];
 
 /** Values built around statement words, among the other pieces. */
