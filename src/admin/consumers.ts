@@ -61,6 +61,29 @@ export function registerConsumerRoutes(router: AdminRouter, context: AdminModule
     '/admin/consumers/{id}',
     handle(async (a, req) => ({ body: await a.showConsumer(req.params.id ?? '') })),
   );
+  router.route(
+    'DELETE',
+    '/admin/consumers/{id}',
+    handle(async (a, req) => {
+      const consumer = await a.findConsumer(req.params.id ?? '');
+      // listed for the audit line only; the store deletes (and announces) whatever exists at commit
+      const keys = await a.store.listApiKeys({ consumerId: consumer.id });
+      const clients = await a.store.listClients({ consumerId: consumer.id });
+      if (!(await a.store.deleteConsumer(consumer.id)))
+        throw new CredentialAdminError('not_found', `no consumer ${req.params.id ?? ''}`);
+      audit.info(
+        {
+          event: 'consumer_deleted',
+          consumerId: consumer.id,
+          name: consumer.name,
+          lookupIds: keys.map((k) => k.lookupId),
+          clientIds: clients.map((c) => c.clientId),
+        },
+        'consumer deleted',
+      );
+      return { status: 204, body: undefined };
+    }),
+  );
   for (const [action, disabled] of [
     ['disable', true],
     ['enable', false],

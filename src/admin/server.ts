@@ -129,6 +129,12 @@ export async function createAdminServer(
         },
       };
       const response = await found.route.handler(request);
+      if (response.status === 204) {
+        // no content: no Content-Length or Content-Type either (RFC 9110 §8.6)
+        res.writeHead(204, { 'cache-control': 'no-store', ...response.headers });
+        res.end();
+        return;
+      }
       const body =
         response.body === undefined
           ? ''
