@@ -181,7 +181,7 @@ export class OAuthServer {
         'authorization server request refused',
       );
       if (error.code === 'invalid_client' && guard !== undefined) {
-        const verdict = guard.recordFailure('ip', ctx.clientIp);
+        const verdict = await guard.countFailure('ip', ctx.clientIp);
         if (verdict.delayMs > 0) await sleep(verdict.delayMs);
       }
       return oauthErrorReply(error, this.options.realm);

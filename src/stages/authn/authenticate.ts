@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter } from 'prom-client';
 import { defineStage, type AccessStage } from '../../pipeline/stage.js';
 import { ORDER } from '../../pipeline/order.js';
-import { sharedService } from '../../pipeline/services.js';
 import type { BuildContext } from '../../pipeline/build-context.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { JSONSchemaType } from '../../pipeline/json-schema.js';
@@ -10,10 +9,8 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import type { Authenticator } from '../../authn/authenticator.js';
 import { AUTHENTICATOR_FACTORIES, findFactory } from '../../authn/registry.js';
 import { authenticateAllOf, authenticateAnyOf, type AuthOutcome } from '../../authn/combine.js';
-import { BruteForceGuard, createBruteForceState, DEFAULT_BRUTE_FORCE } from '../../authn/brute-force.js';
+import { bruteForceGuard } from '../../authn/brute-force-service.js';
 import { takeQueryParam } from '../../authn/query-param.js';
-import { shareBlocks } from '../../authn/brute-force-sharing.js';
-import { eventChannel } from '../../events/shared.js';
 import { compileIdentityHeaders, DEFAULT_FORWARD_HEADERS } from '../../authn/identity-headers.js';
 import { CellCounter, type CounterCell } from '../../observe/metric-cells.js';
 import {
@@ -184,20 +181,7 @@ export default defineStage<RouteAuthenticationConfig>({
     };
     const challenges = authenticators.map((a) => withRealm(a.challenge, realm));
     const missingChallenge = [...new Set(challenges)].join(', ');
-    const bruteForceConfig = global.bruteForce ?? {};
-    const bruteForceState = sharedService(build.services, 'authn.bruteForce', () => createBruteForceState());
-    const guard =
-      bruteForceConfig.enabled === false
-        ? undefined
-        : new BruteForceGuard({ ...DEFAULT_BRUTE_FORCE, ...bruteForceConfig }, bruteForceState);
-    const sharing =
-      guard === undefined
-        ? undefined
-        : sharedService(build.services, 'authn.bruteForce.sharing', () => {
-            const shared = shareBlocks(eventChannel(build), bruteForceState, build.services.logger);
-            build.services.onClose(() => shared.close());
-            return shared;
-          });
+    const guard = bruteForceGuard(build, global.bruteForce);
     const metrics = authnMetrics(build);
     const audit = build.services.logger.child({ audit: true, component: STAGE });
     const routeName = build.route.name;
@@ -311,16 +295,22 @@ export default defineStage<RouteAuthenticationConfig>({
       );
       const error = unauthenticated(failure.reason, authenticator, failure.oauthError);
       if (guard === undefined) throw error;
-      const byIp = guard.recordFailure('ip', ctx.clientIp);
-      if (byIp.until !== undefined) sharing?.publish('ip', ctx.clientIp, byIp.until);
-      let delayMs = byIp.delayMs;
-      if (failure.credentialId !== undefined && authenticator.method === 'api_key') {
-        const byKey = guard.recordFailure('key', failure.credentialId);
-        if (byKey.until !== undefined) sharing?.publish('key', failure.credentialId, byKey.until);
-        delayMs = Math.max(delayMs, byKey.delayMs);
+      const byIp = guard.countFailure('ip', ctx.clientIp);
+      const byKey =
+        failure.credentialId !== undefined && authenticator.method === 'api_key'
+          ? guard.countFailure('key', failure.credentialId)
+          : undefined;
+      // counted in this process: answered without a promise unless the answer is delayed
+      if (!(byIp instanceof Promise) && !(byKey instanceof Promise)) {
+        const delayMs = Math.max(byIp.delayMs, byKey?.delayMs ?? 0);
+        if (delayMs === 0) throw error;
+        return sleep(delayMs).then(() => {
+          throw error;
+        });
       }
-      if (delayMs === 0) throw error;
-      return sleep(delayMs).then(() => {
+      return Promise.all([byIp, byKey]).then(async ([ip, key]) => {
+        const delayMs = Math.max(ip.delayMs, key?.delayMs ?? 0);
+        if (delayMs > 0) await sleep(delayMs);
         throw error;
       });
     };

@@ -9,13 +9,7 @@ import {
 } from '../../oauth/config.js';
 import { oauthRuntime, oauthServerConfig } from '../../oauth/runtime.js';
 import { OAuthServer } from '../../oauth/server.js';
-import { sharedService } from '../../pipeline/services.js';
-import {
-  BruteForceGuard,
-  createBruteForceState,
-  DEFAULT_BRUTE_FORCE,
-  type BruteForceSettings,
-} from '../../authn/brute-force.js';
+import { bruteForceGuard, type BruteForceConfig } from '../../authn/brute-force-service.js';
 
 /**
  * The built-in OAuth 2.0 authorization server (client_credentials). A route with an
@@ -51,17 +45,9 @@ export default defineStage<OAuthServerRouteConfig>({
           registers: [registry],
         }),
     );
-    const authn = build.config.authn as
-      { realm?: string; bruteForce?: Partial<BruteForceSettings> & { enabled?: boolean } } | undefined;
+    const authn = build.config.authn as { realm?: string; bruteForce?: BruteForceConfig } | undefined;
     const realm = authn?.realm ?? 'portcullis';
-    const bruteForce = authn?.bruteForce ?? {};
-    const guard =
-      bruteForce.enabled === false
-        ? undefined
-        : new BruteForceGuard(
-            { ...DEFAULT_BRUTE_FORCE, ...bruteForce },
-            sharedService(build.services, 'authn.bruteForce', () => createBruteForceState()),
-          );
+    const guard = bruteForceGuard(build, authn?.bruteForce);
     const server = new OAuthServer({
       config: global,
       basePath: config.basePath ?? OAUTH_DEFAULTS.basePath,
