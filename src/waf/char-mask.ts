@@ -1,4 +1,4 @@
-import { SIGNAL_HASHES, SIGNAL_WORDS } from './sql-tokens.js';
+import { hexLiteralEnd, SIGNAL_HASHES, SIGNAL_WORDS } from './sql-tokens.js';
 
 /**
  * One pass over a value records which metacharacters it contains, so each detector can be
@@ -108,11 +108,13 @@ function signalAfterExponent(value: string, at: number): boolean {
 
 /**
  * Whether the SQL lexer reads a signal word in the run `value[start, end)` that starts with digits:
- * after the digits (`1or`) or after their exponent (`1e5union`). An exponent's digits take no
- * second `e` (`1exec` after `1e-` is `1` and `exec`), so both places count: the same places as
- * wordAfterNumber in sql-tokens.ts (a superset of the lexer's: `0xor` is a hex literal to it).
+ * after the digits (`1or`), after their exponent (`1e5union`) or after a hex literal (`0x1or`).
+ * An exponent's digits take no second `e` (`1exec` after `1e-` is `1` and `exec`), so both
+ * places count: the same places as wordAfterNumber in sql-tokens.ts.
  */
 function signalAfterDigits(value: string, start: number, end: number): boolean {
+  const hex = hexLiteralEnd(value, start);
+  if (hex !== -1) return hex < end && signalRunAt(value, hex);
   let i = start + 1;
   while (i < end && isDigit(value.charCodeAt(i))) i++;
   if (i === end) return false;

@@ -196,17 +196,36 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 
+function isHexDigit(c: number): boolean {
+  return isDigit(c) || ((c | 32) >= 97 && (c | 32) <= 102);
+}
+
+/**
+ * The end of the hex literal at `start` (`0x` and at least one hex digit: `0x1or` is `0x1` and
+ * `or`), or -1. Shared by the lexer and the pre-checks that must find the words it finds
+ * (char-mask.ts, sqli.ts).
+ */
+export function hexLiteralEnd(value: string, start: number): number {
+  if (value.charCodeAt(start) !== 48 || (value.charCodeAt(start + 1) | 32) !== 120) return -1;
+  let i = start + 2;
+  while (i < value.length && isHexDigit(value.charCodeAt(i))) i++;
+  return i === start + 2 ? -1 : i;
+}
+
 /**
  * Where the lexer may start a word inside `value[start, end)`, a run of word characters
- * (`[A-Za-z0-9_]`, non-ASCII) that it reads as a number first: `1or` is `1` and `or`. With
- * `exponent`, after an exponent instead: `1e5union` is `1e5` and `union`, and after `1.` the run
- * `eor` is `e` and `or`. A run of digits after an exponent's sign takes no second exponent
- * (`1exec` after `1e-` is `1` and `exec`), so callers try both places. -1 when there is no such
- * place. A hex literal (`0xor`) is split too: callers find a superset of the lexer's words.
+ * (`[A-Za-z0-9_]`, non-ASCII) that it reads as a number first: `1or` is `1` and `or`, `0x1or` is
+ * `0x1` and `or`. With `exponent`, after an exponent instead: `1e5union` is `1e5` and `union`, and
+ * after `1.` the run `eor` is `e` and `or`. A run of digits after an exponent's sign takes no
+ * second exponent (`1exec` after `1e-` is `1` and `exec`), so callers try both places. -1 when
+ * there is no such place. Callers find a superset of the lexer's words (`.0x1or` is `.0` and
+ * `x1or` to the lexer).
  */
 export function wordAfterNumber(value: string, start: number, end: number, exponent: boolean): number {
   let i = start;
   const first = value.charCodeAt(start);
+  const hex = hexLiteralEnd(value, start);
+  if (hex !== -1) return exponent || hex >= end ? -1 : hex;
   if (isDigit(first)) {
     i++;
     while (i < end && isDigit(value.charCodeAt(i))) i++;
@@ -319,11 +338,9 @@ export function tokenizeSql(input: string, quote: '' | "'" | '"', max = 4096): S
       continue;
     }
     if (isDigit(c) || (c === 46 && isDigit(input.charCodeAt(i + 1)))) {
-      let j = i + 1;
-      if (c === 48 && (input.charCodeAt(j) | 32) === 120) {
-        j++;
-        while (j < n && isWordChar(input.charCodeAt(j))) j++;
-      } else {
+      let j = hexLiteralEnd(input, i);
+      if (j === -1) {
+        j = i + 1;
         while (j < n && (isDigit(input.charCodeAt(j)) || input.charCodeAt(j) === 46)) j++;
         if ((input.charCodeAt(j) | 32) === 101) {
           j++;

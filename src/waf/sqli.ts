@@ -523,10 +523,23 @@ function logicWord(lower: string): boolean {
       if (after >= lower.length || isLexerWordCode(lower.charCodeAt(after))) continue;
       const before = lower.charCodeAt(i - 1); // NaN at the start
       // `$` continues a word but starts none (`$and 0` is `$`, `and`, `0`)
-      if (!isLexerWordCode(before) || before === 36 || numberEndsBefore(lower, i)) return true;
+      if (!isLexerWordCode(before) || before === 36 || numberEndsBefore(lower, i) || hexEndsBefore(lower, i))
+        return true;
     }
   }
   return false;
+}
+
+/**
+ * Whether `lower` has a hex literal just before `at` (`0xab` before `or`). The walk back over hex
+ * digits stops at a character of the word searched for (each has one that is no hex digit), so the
+ * walks of one word's occurrences do not overlap.
+ */
+function hexEndsBefore(lower: string, at: number): boolean {
+  let i = at - 1;
+  for (let c = lower.charCodeAt(i); (c >= 48 && c <= 57) || (c >= 97 && c <= 102); c = lower.charCodeAt(i))
+    i--;
+  return i < at - 1 && lower.charCodeAt(i) === 120 && lower.charCodeAt(i - 1) === 48;
 }
 
 /** Whether `lower` has a number just before `at`: `1`, `1.`, `1e`, `1e+` (the lexer's number forms). */

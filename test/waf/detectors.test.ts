@@ -29,6 +29,12 @@ const TABLES: Record<string, { attacks: string[]; benign: string[] }> = {
       '-1UNION SELECT 1,2',
       '1order by 3',
       '0PG_CATALOG-1',
+      // a hex literal ends at its last hex digit: `0x1or` is `0x1` and `or`
+      '0x1or 1=1',
+      '0x1or true',
+      '0XABor 1=1',
+      '0x1union select null',
+      '-0x7fxor 1',
       // blanks other than the space around the word: SQL reads any whitespace (and `/**/`) as one
       '1\tor\ttrue',
       '1\nor\ntrue',
@@ -56,6 +62,8 @@ const TABLES: Record<string, { attacks: string[]; benign: string[] }> = {
       '3rd floor (2nd door)',
       '75002 Paris',
       'Call 2or 3 times',
+      'Colour 0x1F or 0x2E',
+      'Use 0xor',
       '1and only',
       '12 Rue de la Paix\n75002 Paris',
       'Call me\nor text me',

@@ -80,6 +80,10 @@ const NUMBERS = [
   '.5',
   '0x',
   '0x1',
+  '0xab',
+  '0XAb',
+  '0x7f',
+  '0xe',
   '1e+',
   '1e-',
   'e',
@@ -240,9 +244,30 @@ describe('pre-filter soundness', () => {
     assert.ok((charMask('sleep (5)') & C.call) === 0);
     assert.ok((charMask('snake_case') & C.underscore) !== 0);
     // after a number, as the SQL lexer reads it
-    for (const value of ['1or 1=1', '-1OR 2>1', '1e5union', '1eor', '1.eor', '0PG_CATALOG', '1.e2having'])
+    for (const value of [
+      '1or 1=1',
+      '-1OR 2>1',
+      '1e5union',
+      '1eor',
+      '1.eor',
+      '0PG_CATALOG',
+      '1.e2having',
+      '0x1or',
+      '0XABor',
+      '0xfunion',
+    ])
       assert.ok((charMask(value) & C.sqlWord) !== 0, value);
-    for (const value of ['3rd floor', '75002', 'Espresso beans, 1 kg', '2nd', 'a1or', 'x.eor', '1e5e5or'])
+    for (const value of [
+      '3rd floor',
+      '75002',
+      'Espresso beans, 1 kg',
+      '2nd',
+      'a1or',
+      'x.eor',
+      '1e5e5or',
+      '0x1and',
+      '0xa1',
+    ])
       assert.ok((charMask(value) & C.sqlWord) === 0, value);
   });
 });
@@ -352,7 +377,7 @@ describe('SQL lexer tables', () => {
 const MORE_PIECES = [
   ...PIECES,
   ...[...SIGNAL_WORDS].flatMap((w) => [w, w.toUpperCase(), ' ' + w + ' ']),
-  ...['Or', 'sElect', 'xİ', 'or\u212a', 'K', 'abcdefghijklmnopqrstuvwxyzabcdefgh', '_', 'x1'],
+  ...['Or', 'sElect', 'xİ', 'or\u212a', 'K', 'abcdefghijklmnopqrstuvwxyzabcdefgh', '_', 'x1', '0x1', '0XaB'],
   ...[' sleep 5', '|whoami', '; cat ', "w'h'o'am'i", '$(id)', '`id`', '/usr/bin/id', 'ls${IFS}-la'],
   ...['; ping -c 1 x.y', '& nslookup a.b', 'powershell.exe', 'whoami.exe', '| nc ', '; echo "x"', 'net1'],
   ...[...SENSITIVE_PATHS, ...WRAPPERS, 'p:', 'a:', '/./', '//', '\\', 'C:\\Windows', 'WIN.INI'],
@@ -385,9 +410,11 @@ function referenceCharMask(value: string): number {
   };
   // the SQL lexer reads a run that starts with a number (or an exponent after the dots of a run
   // that starts with a digit) as the number and a word: `1or`, `1e5union`, `eor` after `1.`
-  // (after an exponent's sign, `1exec` is `1` and `exec`: both places count)
+  // (after an exponent's sign, `1exec` is `1` and `exec`: both places count); a hex literal
+  // ends at its last hex digit (`0x1or`, `0xabor`)
   const lexerWord = (start: number, end: number): boolean =>
     [
+      /^0[xX][0-9a-fA-F]+/,
       /^[0-9]+/,
       /^[0-9]+[eE][0-9]*/,
       /(?:^|[^A-Za-z0-9_\u0080-\uffff])[0-9][A-Za-z0-9_\u0080-\uffff]*\.+$/.test(value.slice(0, start))
