@@ -368,8 +368,8 @@ function anywhere(tokens: Tokens, level: Paranoia): RuleHit {
         if (tok.value === 'master' && type(tokens, i + 1) === '.') return 'sqli.catalogue';
         if (
           (tok.value.startsWith('xp_') || tok.value.startsWith('sp_')) &&
-          i > 0 &&
-          value(tokens, i - 1).startsWith('exec')
+          type(tokens, i - 1) === 'E' &&
+          (value(tokens, i - 1) === 'exec' || value(tokens, i - 1) === 'execute')
         )
           return 'sqli.stored-procedure';
         break;
@@ -454,8 +454,29 @@ export function mayBeSql(mask: number, lower: string, level: Paranoia = 1): bool
       (logicWord(lower) ||
         lower.includes('waitfor') ||
         lower.includes('outfile') ||
-        lower.includes('dumpfile')))
+        lower.includes('dumpfile') ||
+        ((mask & C.underscore) !== 0 && procedureAfterExec(lower))))
   );
+}
+
+/**
+ * `exec` or `execute`, blanks, then a name starting `xp_` or `sp_` (`exec xp_cmdshell`): what
+ * `sqli.stored-procedure` needs when the value has no SQL punctuation. A superset (the word before
+ * `exec` is not checked). Each search resumes after the blanks it read: linear.
+ */
+function procedureAfterExec(lower: string): boolean {
+  for (let i = lower.indexOf('exec'); i !== -1; i = lower.indexOf('exec', i)) {
+    i += lower.startsWith('ute', i + 4) ? 7 : 4;
+    if (!isBlankAfterWord(lower.charCodeAt(i))) continue;
+    while (isBlankAfterWord(lower.charCodeAt(i))) i++;
+    if (lower.startsWith('xp_', i) || lower.startsWith('sp_', i)) return true;
+  }
+  return false;
+}
+
+/** The lexer's blanks between tokens (sql-tokens.ts `isSpace`, U+00A0 included: a superset after a word). */
+function isBlankAfterWord(c: number): boolean {
+  return isSqlBlank(c) || c === 0xa0;
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Inspector } from '../../src/waf/inspector.js';
 import { normaliseValue, percentDecodeOnce, decodeHtmlEntities } from '../../src/waf/normalise.js';
+import { detectSqliUnfiltered } from '../../src/waf/sqli.js';
 import type { AttackClass } from '../../src/waf/classes.js';
 import { allClasses } from './corpus.js';
 
@@ -257,6 +258,31 @@ describe('SQL rules that need no punctuation (level 1)', () => {
   test('into outfile / into dumpfile', () => {
     for (const attack of ['1 into outfile x', 'grant  into outfile', 'x INTO DUMPFILE y'])
       assert.equal(sqli.inspectValue(attack, false)?.rule, 'sqli.into-outfile', JSON.stringify(attack));
+  });
+});
+
+describe('MSSQL stored procedures after exec (level 1)', () => {
+  test('exec / execute followed by an xp_ or sp_ procedure is refused with or without other punctuation', () => {
+    const sqli = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+    for (const attack of [
+      'exec xp_cmdshell',
+      "exec xp_cmdshell 'dir'",
+      'EXEC XP_CMDSHELL dir',
+      'execute sp_executesql x',
+      'exec\txp_dirtree x',
+      'please exec xp_cmdshell now',
+      'exec  \n sp_configure x',
+    ])
+      assert.equal(sqli.inspectValue(attack, false)?.rule, 'sqli.stored-procedure', JSON.stringify(attack));
+  });
+  test('a word that only starts with exec is not exec', () => {
+    for (const value of ['execx xp_cmdshell', 'executes sp_who', 'exec_ xp_cmdshell', 'exec1 sp_who']) {
+      for (const level of [1, 2, 3] as const) {
+        assert.equal(detectSqliUnfiltered(value, level), undefined, `${level} ${value}`);
+        assert.equal(allClasses(level).inspectValue(value, false), undefined, `${level} ${value}`);
+      }
+    }
+    assert.equal(pl1.inspectValue('run sp_who, then exec', false), undefined);
   });
 });
 

@@ -134,6 +134,16 @@ describe('waf.injection through the running gateway', () => {
     assert.equal((await post('/api/comments', benign)).status, 200);
   });
 
+  test('exec of an MSSQL xp_/sp_ procedure is refused at the default level without other punctuation', async () => {
+    for (const payload of ['exec xp_cmdshell', "exec xp_cmdshell 'dir'", 'EXECUTE sp_executesql x']) {
+      assert.equal((await post('/api/comments', { name: payload })).status, 403, payload);
+      const res = await fetch(gw.url + '/api/search?q=' + encodeURIComponent(payload));
+      assert.equal(res.status, 403, payload);
+      await res.body?.cancel();
+    }
+    assert.equal((await post('/api/comments', { name: 'execx xp_cmdshell' })).status, 200);
+  });
+
   test('bare SQL statements are refused at paranoia 2 (query and JSON body), not at the default level', async () => {
     const statements = ['drop table users', 'delete from users', 'exec thetable', 'truncate table users'];
     for (const payload of [...statements, 'insert into users values(1)', 'update users set role=admin']) {
