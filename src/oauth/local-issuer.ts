@@ -1,4 +1,6 @@
+import { CertificateConsumers } from '../authn/client-cert-consumers.js';
 import type { BuildContext } from '../pipeline/build-context.js';
+import { sharedService } from '../pipeline/services.js';
 import type { LocalKeyProvider } from '../authn/jwt-keys.js';
 import type { RevocationWatch } from '../authn/jwt-revocation.js';
 import { oauthRuntime, oauthServerConfig } from './runtime.js';
@@ -8,6 +10,8 @@ export interface LocalIssuerRuntime {
   readonly issuer: string;
   readonly keys: LocalKeyProvider;
   readonly revocation: RevocationWatch;
+  /** The store's consumers, cached and dropped on its change feed: tokens outlive no consumer. */
+  readonly consumers: CertificateConsumers;
 }
 
 export async function localIssuerRuntime(build: BuildContext, at: string): Promise<LocalIssuerRuntime> {
@@ -21,5 +25,11 @@ export async function localIssuerRuntime(build: BuildContext, at: string): Promi
       at,
     );
   }
-  return { issuer: config.issuer, keys: runtime.localKeys, revocation: runtime.revocation };
+  const store = runtime.store;
+  const consumers = sharedService(build.services, 'authn.localIssuer.consumers', () => {
+    const directory = new CertificateConsumers(store);
+    build.services.onClose(() => directory.close());
+    return directory;
+  });
+  return { issuer: config.issuer, keys: runtime.localKeys, revocation: runtime.revocation, consumers };
 }

@@ -68,3 +68,59 @@ describe('token revocation across gateway nodes sharing a store', () => {
     console.log(`node B refused the revoked token after ${refusedAfter} ms`);
   });
 });
+
+describe("the built-in issuer's tokens follow their consumer", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+
+  /** The failure reason node B gives the token, or 'accepted'. */
+  async function outcome(auth: Authenticator, token: string): Promise<string> {
+    try {
+      await auth.authenticate(bearer(token));
+      return 'accepted';
+    } catch (error) {
+      if (error instanceof AuthenticationFailure) return error.reason;
+      throw error;
+    }
+  }
+
+  async function waitFor(auth: Authenticator, token: string, wanted: string): Promise<string> {
+    const started = Date.now();
+    let last = '';
+    while (Date.now() - started < 10_000) {
+      last = await outcome(auth, token);
+      if (last === wanted) return last;
+      await sleep(50);
+    }
+    return last;
+  }
+
+  test('a consumer disabled, then deleted, on node A loses its tokens on node B (cached ones too)', async () => {
+    const a = await startOAuth();
+    cleanups.push(() => a.close());
+    await a.client({ id: 'svc', secret: 'correct horse battery staple' });
+    const issued = await send(a.stage, {
+      path: '/oauth/token',
+      headers: basic('svc', 'correct horse battery staple'),
+      form: { grant_type: 'client_credentials' },
+    });
+    const token = issued.json.access_token as string;
+    const b = await nodeVerifier(a.config as Record<string, unknown>, a.dir);
+    cleanups.push(() => b.services.close());
+    assert.equal(await outcome(b.auth, token), 'accepted', 'node B accepts (and caches) the token');
+    assert.equal(await outcome(b.auth, token), 'accepted');
+
+    const consumer = await a.runtime.store.getConsumerByName('consumer-of-svc');
+    assert.ok(consumer !== null);
+    await a.runtime.store.updateConsumer(consumer.id, { disabled: true });
+    assert.equal(await waitFor(b.auth, token, 'jwt_consumer_disabled'), 'jwt_consumer_disabled');
+
+    await a.runtime.store.updateConsumer(consumer.id, { disabled: false });
+    assert.equal(await waitFor(b.auth, token, 'accepted'), 'accepted', 'enabled again: accepted');
+
+    assert.equal(await a.runtime.store.deleteConsumer(consumer.id), true);
+    assert.equal(await waitFor(b.auth, token, 'jwt_consumer_missing'), 'jwt_consumer_missing');
+  });
+});
