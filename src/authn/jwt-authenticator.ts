@@ -8,7 +8,7 @@ import { compileClaimMapping } from './jwt-claims.js';
 import { JWT_DEFAULTS, jwtSectionSchema, type JwtIssuerConfig } from './jwt-config.js';
 import { buildKeySource } from './jwt-keys.js';
 import { localIssuerRuntime } from '../oauth/local-issuer.js';
-import type { CertificateConsumers } from './client-cert-consumers.js';
+import type { TokenHolders } from '../oauth/token-holders.js';
 import { VerifiedTokenCache } from './jwt-token-cache.js';
 import { JwtVerifier } from './jwt-verifier.js';
 
@@ -24,30 +24,20 @@ export interface JwtAuthenticatorOptions {
   readonly shareBearer: boolean;
   readonly verifier: JwtVerifier;
   /**
-   * The credential store's consumers (the built-in issuer's tokens): a token whose consumer was
-   * disabled or deleted after issuance is refused, on every node, within about a second.
+   * The built-in issuer's token holders: a token whose consumer was disabled or deleted, or whose
+   * client was revoked or deleted, after issuance is refused on every node within about a second.
    */
-  readonly consumers?: CertificateConsumers;
+  readonly holders?: TokenHolders;
 }
 
 export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
-  const { verifier, maxTokenBytes, shareBearer, issuer, consumers } = options;
-  const withConsumer =
-    consumers === undefined
-      ? undefined
-      : (identity: Identity): Identity | Promise<Identity> => {
-          const id = identity.consumerId;
-          if (id === undefined) return identity;
-          const known = consumers.cached({ id });
-          if (known !== undefined) return liveConsumer(identity, known);
-          return consumers.load({ id }).then((consumer) => liveConsumer(identity, consumer));
-        };
+  const { verifier, maxTokenBytes, shareBearer, issuer, holders } = options;
   const checked = (identity: Identity | Promise<Identity>): Identity | Promise<Identity> =>
-    withConsumer === undefined
+    holders === undefined
       ? identity
       : identity instanceof Promise
-        ? identity.then(withConsumer)
-        : withConsumer(identity);
+        ? identity.then((i) => holders.check(i))
+        : holders.check(identity);
   return {
     method: options.method,
     challenge: `Bearer realm="${options.realm}"`,
@@ -71,13 +61,6 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
       return checked(verifier.verify(token, ctx));
     },
   };
-}
-
-/** The identity, when its consumer still exists and is enabled. */
-function liveConsumer(identity: Identity, consumer: { readonly disabled: boolean } | null): Identity {
-  if (consumer === null) throw new AuthenticationFailure('jwt_consumer_missing');
-  if (consumer.disabled) throw new AuthenticationFailure('jwt_consumer_disabled');
-  return identity;
 }
 
 /** Unverified peek at `iss`, only to pick which issuer's verifier owns the token. */
@@ -111,7 +94,7 @@ interface BuiltIssuer {
   readonly verifier: JwtVerifier;
   readonly config: JwtIssuerConfig;
   readonly issuer: string;
-  readonly consumers: CertificateConsumers | undefined;
+  readonly holders: TokenHolders | undefined;
 }
 
 function issuerVerifier(build: BuildContext, name: string): Promise<BuiltIssuer> {
@@ -157,7 +140,7 @@ async function buildIssuer(build: BuildContext, name: string): Promise<BuiltIssu
     cache: maxEntries > 0 ? new VerifiedTokenCache(maxEntries, maxTtlMs) : undefined,
     revocation: local?.revocation,
   });
-  return { verifier, config, issuer, consumers: local?.consumers };
+  return { verifier, config, issuer, holders: local?.holders };
 }
 
 export const jwtFactory: AuthenticatorFactory = {
@@ -166,7 +149,7 @@ export const jwtFactory: AuthenticatorFactory = {
   globalSchema: jwtSectionSchema,
   async create(instance, build) {
     if (instance === undefined) return build.fail('name the issuer: `jwt:<issuer>` (see authn.jwt.issuers)');
-    const { verifier, config, issuer, consumers } = await issuerVerifier(build, instance);
+    const { verifier, config, issuer, holders } = await issuerVerifier(build, instance);
     const realm = (build.config.authn as { realm?: string } | undefined)?.realm ?? 'portcullis';
     return createJwtAuthenticator({
       method: `jwt:${instance}`,
@@ -175,7 +158,7 @@ export const jwtFactory: AuthenticatorFactory = {
       maxTokenBytes: config.maxTokenBytes ?? JWT_DEFAULTS.maxTokenBytes,
       shareBearer: routeBearerMethods(build) > 1,
       verifier,
-      ...(consumers === undefined ? {} : { consumers }),
+      ...(holders === undefined ? {} : { holders }),
     });
   },
 };

@@ -1,17 +1,17 @@
-import { CertificateConsumers } from '../authn/client-cert-consumers.js';
 import type { BuildContext } from '../pipeline/build-context.js';
 import { sharedService } from '../pipeline/services.js';
 import type { LocalKeyProvider } from '../authn/jwt-keys.js';
 import type { RevocationWatch } from '../authn/jwt-revocation.js';
 import { oauthRuntime, oauthServerConfig } from './runtime.js';
+import { TokenHolders } from './token-holders.js';
 
 /** What a `local: true` JWT issuer needs from the built-in authorization server. */
 export interface LocalIssuerRuntime {
   readonly issuer: string;
   readonly keys: LocalKeyProvider;
   readonly revocation: RevocationWatch;
-  /** The store's consumers, cached and dropped on its change feed: tokens outlive no consumer. */
-  readonly consumers: CertificateConsumers;
+  /** The tokens' consumers and clients: a token outlives neither. */
+  readonly holders: TokenHolders;
 }
 
 export async function localIssuerRuntime(build: BuildContext, at: string): Promise<LocalIssuerRuntime> {
@@ -26,10 +26,10 @@ export async function localIssuerRuntime(build: BuildContext, at: string): Promi
     );
   }
   const store = runtime.store;
-  const consumers = sharedService(build.services, 'authn.localIssuer.consumers', () => {
-    const directory = new CertificateConsumers(store);
+  const holders = sharedService(build.services, 'authn.localIssuer.holders', () => {
+    const directory = new TokenHolders(store);
     build.services.onClose(() => directory.close());
     return directory;
   });
-  return { issuer: config.issuer, keys: runtime.localKeys, revocation: runtime.revocation, consumers };
+  return { issuer: config.issuer, keys: runtime.localKeys, revocation: runtime.revocation, holders };
 }

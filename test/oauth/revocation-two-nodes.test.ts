@@ -69,7 +69,7 @@ describe('token revocation across gateway nodes sharing a store', () => {
   });
 });
 
-describe("the built-in issuer's tokens follow their consumer", () => {
+describe("the built-in issuer's tokens follow their consumer and client", () => {
   const cleanups: (() => Promise<void>)[] = [];
   after(async () => {
     for (const fn of cleanups.reverse()) await fn();
@@ -122,5 +122,26 @@ describe("the built-in issuer's tokens follow their consumer", () => {
 
     assert.equal(await a.runtime.store.deleteConsumer(consumer.id), true);
     assert.equal(await waitFor(b.auth, token, 'jwt_consumer_missing'), 'jwt_consumer_missing');
+  });
+
+  test('a client revoked, then deleted, on node A loses its tokens on node B', async () => {
+    const a = await startOAuth();
+    cleanups.push(() => a.close());
+    await a.client({ id: 'svc2', secret: 'correct horse battery staple' });
+    const issued = await send(a.stage, {
+      path: '/oauth/token',
+      headers: basic('svc2', 'correct horse battery staple'),
+      form: { grant_type: 'client_credentials' },
+    });
+    const token = issued.json.access_token as string;
+    const b = await nodeVerifier(a.config as Record<string, unknown>, a.dir);
+    cleanups.push(() => b.services.close());
+    assert.equal(await outcome(b.auth, token), 'accepted');
+    assert.equal(await outcome(b.auth, token), 'accepted');
+
+    await a.runtime.store.updateClient('svc2', { revokedAt: Date.now() });
+    assert.equal(await waitFor(b.auth, token, 'jwt_client_revoked'), 'jwt_client_revoked');
+    assert.equal(await a.runtime.store.deleteClient('svc2'), true);
+    assert.equal(await waitFor(b.auth, token, 'jwt_client_missing'), 'jwt_client_missing');
   });
 });
