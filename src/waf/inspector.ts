@@ -112,11 +112,8 @@ function gatePasses(id: number, level: Paranoia, m: number, value: NormalisedVal
       return value.lower.includes('sh') || value.lower.includes('cmd') || value.lower.includes('powershell');
     case SQLI:
       if (level === 1) return sqlGateLevel1(m, value);
-      // level 2 refuses at least what level 1 refuses (its own gate is no superset: `1 or-1`)
-      return (
-        sqlGate(m, value.lower) ||
-        (sqlGateLevel1(m, value) && detectSqli(value.text, value.lower, 1, value.hadNul, m) !== undefined)
-      );
+      // level 2 reads whatever level 1 reads (its own gate is no superset: `1 or-1`, `?or-a*b`)
+      return sqlGate(m, value.lower) || sqlGateLevel1(m, value);
     default:
       return true;
   }

@@ -295,6 +295,14 @@ describe('level-2 SQL functions after a parenthesis that opens the value', () =>
   });
 });
 
+describe('level 2 reads what the level-1 gate reads', () => {
+  test('a logic word between punctuation is refused at level 2 (the level-2 gate alone did not pass it)', () => {
+    const sqli = new Inspector({ paranoia: 2, classes: new Set(['sqli']) });
+    for (const attack of ['?or-a*b', '?or-cmd /c1or'])
+      assert.equal(sqli.inspectValue(attack, false)?.rule, 'sqli.numeric-logic', JSON.stringify(attack));
+  });
+});
+
 describe('paranoia levels and classes', () => {
   test('higher levels flag more', () => {
     assert.equal(pl1.inspectValue('../README.md', false), undefined);
