@@ -1,4 +1,4 @@
-import { hexLiteralEnd, SIGNAL_HASHES, SIGNAL_WORDS } from './sql-tokens.js';
+import { CATALOGUE_NAMES, hexLiteralEnd, SIGNAL_HASHES, SIGNAL_WORDS } from './sql-tokens.js';
 
 /**
  * One pass over a value records which metacharacters it contains, so each detector can be
@@ -41,6 +41,8 @@ export const C = {
   call: 1 << 26,
   /** `\t`: with newline (`\n \r`) and control (`\v \f`), the SQL lexer's blanks other than the space. */
   tab: 1 << 28,
+  /** A signal word that is a system catalogue name (sql-tokens.ts CATALOGUE_NAMES); sqlWord is set too. */
+  catalogue: 1 << 29,
 } as const;
 
 const TABLE = new Int32Array(128);
@@ -89,18 +91,18 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** Whether the run of word characters from `start` is a signal word (it finds the run's end itself). */
-function signalRunAt(value: string, start: number): boolean {
+/** The word bits of the run of word characters from `start` (it finds the run's end itself). */
+function signalRunAt(value: string, start: number): number {
   let end = start;
   let wide = false;
   for (; end < value.length && isWordCode(value.charCodeAt(end)); end++) {
     if (value.charCodeAt(end) >= 128) wide = true;
   }
-  return end > start && signalWord(value, start, end, wide);
+  return end > start ? signalWord(value, start, end, wide) : 0;
 }
 
 /** The rest of the run after the exponent `e` at `at` and its digits is a signal word. */
-function signalAfterExponent(value: string, at: number): boolean {
+function signalAfterExponent(value: string, at: number): number {
   let start = at + 1;
   while (start < value.length && isDigit(value.charCodeAt(start))) start++;
   return signalRunAt(value, start);
@@ -112,20 +114,20 @@ function signalAfterExponent(value: string, at: number): boolean {
  * An exponent's digits take no second `e` (`1exec` after `1e-` is `1` and `exec`), so both
  * places count: the same places as wordAfterNumber in sql-tokens.ts.
  */
-function signalAfterDigits(value: string, start: number, end: number): boolean {
+function signalAfterDigits(value: string, start: number, end: number): number {
   const hex = hexLiteralEnd(value, start);
-  if (hex !== -1) return hex < end && signalRunAt(value, hex);
+  if (hex !== -1) return hex < end ? signalRunAt(value, hex) : 0;
   let i = start + 1;
   while (i < end && isDigit(value.charCodeAt(i))) i++;
-  if (i === end) return false;
-  return signalRunAt(value, i) || ((value.charCodeAt(i) | 32) === 101 && signalAfterExponent(value, i));
+  if (i === end) return 0;
+  return signalRunAt(value, i) | ((value.charCodeAt(i) | 32) === 101 ? signalAfterExponent(value, i) : 0);
 }
 
 /** After the dots from `at` (which end a number: `1.`, `1..`), the word starts with `e`, an exponent. */
-function exponentAfterDots(value: string, at: number): boolean {
+function exponentAfterDots(value: string, at: number): number {
   let i = at + 1;
   while (i < value.length && value.charCodeAt(i) === 46) i++;
-  return i < value.length && (value.charCodeAt(i) | 32) === 101 && signalAfterExponent(value, i);
+  return i < value.length && (value.charCodeAt(i) | 32) === 101 ? signalAfterExponent(value, i) : 0;
 }
 
 /**
@@ -164,44 +166,47 @@ export function charMask(value: string): number {
     }
     if (start !== -1) {
       if (c === 40) mask |= C.call;
-      if (signalWord(value, start, i, wide)) mask |= C.sqlWord;
+      const word = signalWord(value, start, i, wide);
+      if (word !== 0) mask |= word;
       // no signal word ends in a digit, so most numbers are dismissed here; `1.eor`: after a
-      // number's dots the lexer reads `e` as its exponent, then maybe a word
-      else if (
-        numeric &&
-        ((!isDigit(value.charCodeAt(i - 1)) && signalAfterDigits(value, start, i)) ||
-          (c === 46 && exponentAfterDots(value, i)))
-      )
-        mask |= C.sqlWord;
+      // number's dots the lexer reads `e` as its exponent, then maybe a word (both places count:
+      // `1or.epg_user`)
+      else if (numeric) {
+        if (!isDigit(value.charCodeAt(i - 1))) mask |= signalAfterDigits(value, start, i);
+        if (c === 46) mask |= exponentAfterDots(value, i);
+      }
       start = -1;
       wide = false;
       numeric = false;
     }
   }
   if (start !== -1) {
-    if (signalWord(value, start, value.length, wide)) mask |= C.sqlWord;
-    else if (
-      numeric &&
-      !isDigit(value.charCodeAt(value.length - 1)) &&
-      signalAfterDigits(value, start, value.length)
-    )
-      mask |= C.sqlWord;
+    const word = signalWord(value, start, value.length, wide);
+    if (word !== 0) mask |= word;
+    else if (numeric && !isDigit(value.charCodeAt(value.length - 1)))
+      mask |= signalAfterDigits(value, start, value.length);
   }
   return mask & ~WORD_BIT;
 }
 
 /** Longest signal word. */
 const MAX_WORD = Math.max(...[...SIGNAL_WORDS].map((w) => w.length));
+/** A signal word and the mask bits it sets (wordBits). */
+type SignalEntry = readonly [string, number];
+function wordBits(lowerWord: string): number {
+  return C.sqlWord | (CATALOGUE_NAMES.has(lowerWord) ? C.catalogue : 0);
+}
+
 /**
  * Signal words by first character (folded with `| 32`) and length: most words of prose find an
  * empty list, the others are compared in place (no slice, no case-folded copy).
  */
-const BY_FIRST_AND_LENGTH: (readonly string[] | undefined)[] = new Array<undefined>(
+const BY_FIRST_AND_LENGTH: (readonly SignalEntry[] | undefined)[] = new Array<undefined>(
   128 * (MAX_WORD + 1),
 ).fill(undefined);
 for (const word of SIGNAL_WORDS) {
   const at = ((word.charCodeAt(0) | 32) & 127) * (MAX_WORD + 1) + word.length;
-  BY_FIRST_AND_LENGTH[at] = [...(BY_FIRST_AND_LENGTH[at] ?? []), word];
+  BY_FIRST_AND_LENGTH[at] = [...(BY_FIRST_AND_LENGTH[at] ?? []), [word, wordBits(word)]];
 }
 
 /** `value[start, start + word.length)` equals `word` (lower-case ASCII) ignoring ASCII case. */
@@ -225,30 +230,29 @@ const SIGNAL_FILTER = new Uint8Array(4096);
 for (const hash of SIGNAL_HASHES) SIGNAL_FILTER[hash & 4095] = 1;
 
 /**
- * Whether the word `value[start, end)` is a signal word. An ASCII word (`[A-Za-z0-9_]`) is one
- * when its lower-case form is in SIGNAL_WORDS; a word with non-ASCII characters must also hash (its non-ASCII codes
- * as they are) to a signal word's hash, as the per-character hashing this replaces required.
+ * The word bits of `value[start, end)`: `sqlWord` (and `catalogue` for a catalogue name) when it is
+ * a signal word, else 0. An ASCII word (`[A-Za-z0-9_]`) is one when its lower-case form is in
+ * SIGNAL_WORDS; a word with non-ASCII characters must also hash (its non-ASCII codes as they are)
+ * to a signal word's hash, as the per-character hashing this replaces required.
  */
-function signalWord(value: string, start: number, end: number, wide: boolean): boolean {
+function signalWord(value: string, start: number, end: number, wide: boolean): number {
   const length = end - start;
-  if (length > 20) return false;
+  if (length > 20) return 0;
   if (!wide) {
-    if (length > MAX_WORD) return false;
+    if (length > MAX_WORD) return 0;
     const words = BY_FIRST_AND_LENGTH[((value.charCodeAt(start) | 32) & 127) * (MAX_WORD + 1) + length];
-    if (words === undefined) return false;
-    for (const word of words) if (sameWord(value, start, word)) return true;
-    return false;
+    if (words === undefined) return 0;
+    for (const [word, bits] of words) if (sameWord(value, start, word)) return bits;
+    return 0;
   }
   let hash = 0;
   for (let i = start; i < end; i++) {
     const c = value.charCodeAt(i);
     hash = (Math.imul(hash, 31) + (c >= 128 ? c : (WORD[c] as number))) | 0;
   }
-  return (
-    SIGNAL_FILTER[hash & 4095] === 1 &&
-    SIGNAL_HASHES.has(hash) &&
-    SIGNAL_WORDS.has(value.slice(start, end).toLowerCase())
-  );
+  if (SIGNAL_FILTER[hash & 4095] !== 1 || !SIGNAL_HASHES.has(hash)) return 0;
+  const lower = value.slice(start, end).toLowerCase();
+  return SIGNAL_WORDS.has(lower) ? wordBits(lower) : 0;
 }
 
 /**
@@ -257,5 +261,5 @@ function signalWord(value: string, start: number, end: number, wide: boolean): b
  * its search can be skipped.
  */
 export function requiredBits(needle: string): number {
-  return charMask(needle) & ~(C.sqlWord | C.call | C.nonAscii);
+  return charMask(needle) & ~(C.sqlWord | C.catalogue | C.call | C.nonAscii);
 }

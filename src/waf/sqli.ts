@@ -455,9 +455,16 @@ export function mayBeSql(mask: number, lower: string, level: Paranoia = 1): bool
         lower.includes('waitfor') ||
         lower.includes('outfile') ||
         lower.includes('dumpfile') ||
-        ((mask & C.underscore) !== 0 && procedureAfterExec(lower))))
+        ((mask & C.underscore) !== 0 && procedureAfterExec(lower)))) ||
+    // a catalogue name in a value with a `.` (`pg_catalog.pg_user`); alone it may be a value's name
+    ((mask & C.dot) !== 0 &&
+      ((mask & C.catalogue) !== 0 ||
+        ((mask & (C.nonAscii | C.control)) !== 0 && CATALOGUE_TOKENS.some((name) => lower.includes(name)))))
   );
 }
+
+/** The catalogue names the lexer can read as one word (no `.` inside). */
+const CATALOGUE_TOKENS = [...CATALOGUE_NAMES].filter((name) => !name.includes('.'));
 
 /**
  * `exec` or `execute`, blanks, then a name starting `xp_` or `sp_` (`exec xp_cmdshell`): what

@@ -286,6 +286,26 @@ describe('MSSQL stored procedures after exec (level 1)', () => {
   });
 });
 
+describe('system catalogue names in a value with a dot (level 1)', () => {
+  test('are refused without other punctuation', () => {
+    const sqli = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+    for (const attack of [
+      'pg_catalog.pg_user',
+      '0PG_CATALOG.PG_USER',
+      'select name from pg_catalog.pg_tables',
+      'select * from pg_catalog.pg_tables',
+      'information_schema.tables',
+      'x.sysobjects',
+      '\u00a0pg_user.x',
+    ])
+      assert.equal(sqli.inspectValue(attack, false)?.rule, 'sqli.catalogue', JSON.stringify(attack));
+  });
+  test('a lone name without SQL punctuation or a dot, and master before a full stop, pass', () => {
+    for (const value of ['pg_user', 'all_tables', 'user_tables', 'He finished his master. Then he left.'])
+      assert.equal(pl1.inspectValue(value, false), undefined, value);
+  });
+});
+
 describe('level-2 SQL functions after a parenthesis that opens the value', () => {
   test('are refused at level 2 whatever comes first (the gate reads every `(`, the first one included)', () => {
     const sqli = new Inspector({ paranoia: 2, classes: new Set(['sqli']) });

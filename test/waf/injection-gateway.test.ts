@@ -144,6 +144,23 @@ describe('waf.injection through the running gateway', () => {
     assert.equal((await post('/api/comments', { name: 'execx xp_cmdshell' })).status, 200);
   });
 
+  test('system catalogue names in a value with a dot are refused at the default level', async () => {
+    for (const payload of [
+      'pg_catalog.pg_user',
+      '0PG_CATALOG.PG_USER',
+      'select name from pg_catalog.pg_tables',
+    ]) {
+      assert.equal((await post('/api/comments', { name: payload })).status, 403, payload);
+      const res = await fetch(gw.url + '/api/search?q=' + encodeURIComponent(payload));
+      assert.equal(res.status, 403, payload);
+      await res.body?.cancel();
+    }
+    assert.equal(
+      (await post('/api/comments', { name: 'pg_user', note: 'Ask the master. He knows.' })).status,
+      200,
+    );
+  });
+
   test('bare SQL statements are refused at paranoia 2 (query and JSON body), not at the default level', async () => {
     const statements = ['drop table users', 'delete from users', 'exec thetable', 'truncate table users'];
     for (const payload of [...statements, 'insert into users values(1)', 'update users set role=admin']) {

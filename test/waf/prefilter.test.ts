@@ -11,7 +11,13 @@ import {
   needsPlainReading,
   needsPlainReadingSlow,
 } from '../../src/waf/sqli.js';
-import { SIGNAL_HASHES, SIGNAL_WORDS, TWO_CHAR_OPS, tokenizeSql } from '../../src/waf/sql-tokens.js';
+import {
+  CATALOGUE_NAMES,
+  SIGNAL_HASHES,
+  SIGNAL_WORDS,
+  TWO_CHAR_OPS,
+  tokenizeSql,
+} from '../../src/waf/sql-tokens.js';
 import { detectSsti } from '../../src/waf/ssti.js';
 import { findSensitivePath, findWrapper, SENSITIVE_PATHS, WRAPPERS } from '../../src/waf/traversal.js';
 
@@ -55,6 +61,7 @@ const PIECES = [
   ...['cat ', 'ls', 'id', '..', '/etc/passwd', '<script', 'onerror=', 'javascript:', '{{', '}}', '${'],
   ...['$ne', '$where', 'this.', '==', '%27', '%2e', '%3B', '&lt;', '&#x27;', '&#59;', 'ｓｅｌｅｃｔ', 'İ'],
   ...['\u212a', 'information_schema', 'master', 'exec', 'xp_cmdshell', 'waitfor', 'having', 'xor'],
+  ...['PG_USER', '.pg_user', 'user_tables', 'sysobjects'],
   ...[
     '1or',
     '1e5',
@@ -142,6 +149,8 @@ const STATEMENT_PIECES = [
   ...['thetable', ' role=admin', ' values(1)', ' Friday?', 'drop1', 'dropbox', 'updates', '_drop', '(', ' ('],
   // level 2's functions, and a `(` first in the value before one (`(a) char(65)`)
   ...['char(', 'CONCAT(', '(a) ', '(1)'],
+  // catalogue names with a dot and no other punctuation (`pg_catalog.pg_user`), and `master.`
+  ...['pg_catalog.pg_user', ' user_tables', '.', ' pg_user', 'x.', '\u00a0', ' master.'],
 ];
 
 /** Values built around statement words, among the other pieces. */
@@ -328,6 +337,13 @@ describe('attacks the pre-filter must not let through (level 1)', () => {
   }
 });
 
+/** Whether a reading of `text` (unquoted, after `'`, after `"`) has a catalogue name token. */
+function hasCatalogueName(text: string): boolean {
+  return (['', "'", '"'] as const).some((quote) =>
+    tokenizeSql(text, quote).some((t) => t.type === 'n' && CATALOGUE_NAMES.has(t.value)),
+  );
+}
+
 describe('SQL gates', () => {
   test("detectSqli's pre-checks skip only values its rules find nothing in", () => {
     const next = random(61);
@@ -336,8 +352,9 @@ describe('SQL gates', () => {
       const v = normaliseValue(raw, true);
       for (const level of [1, 2] as const) {
         const full = detectSqliUnfiltered(v.text, level);
-        // left alone by design without SQL punctuation: a bare catalogue name (`information_schema`)
-        if (full === 'sqli.catalogue') continue;
+        // left alone by design without SQL punctuation: a catalogue name in a value without a `.`
+        // (`information_schema`) and `master.` (also the end of an English sentence)
+        if (full === 'sqli.catalogue' && !(v.text.includes('.') && hasCatalogueName(v.text))) continue;
         assert.equal(detectSqli(v.text, v.lower, level), full, `${level} ${JSON.stringify(raw)}`);
       }
     }
@@ -409,9 +426,13 @@ function anotherValue(next: () => number): string {
 function referenceCharMask(value: string): number {
   const word = (c: number): number =>
     (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || c === 95 ? c : c >= 65 && c <= 90 ? c + 32 : 0;
-  const signal = (start: number, end: number, hash: number): boolean =>
-    end - start <= 20 && SIGNAL_HASHES.has(hash) && SIGNAL_WORDS.has(value.slice(start, end).toLowerCase());
-  const signalAt = (from: number, end: number): boolean => {
+  // the word bits: sqlWord, and catalogue too for a catalogue name
+  const signal = (start: number, end: number, hash: number): number => {
+    const lower = value.slice(start, end).toLowerCase();
+    if (end - start > 20 || !SIGNAL_HASHES.has(hash) || !SIGNAL_WORDS.has(lower)) return 0;
+    return C.sqlWord | (CATALOGUE_NAMES.has(lower) ? C.catalogue : 0);
+  };
+  const signalAt = (from: number, end: number): number => {
     let h = 0;
     for (let k = from; k < end; k++) {
       const c = value.charCodeAt(k);
@@ -423,7 +444,7 @@ function referenceCharMask(value: string): number {
   // that starts with a digit) as the number and a word: `1or`, `1e5union`, `eor` after `1.`
   // (after an exponent's sign, `1exec` is `1` and `exec`: both places count); a hex literal
   // ends at its last hex digit (`0x1or`, `0xabor`)
-  const lexerWord = (start: number, end: number): boolean =>
+  const lexerWord = (start: number, end: number): number =>
     [
       /^0[xX][0-9a-fA-F]+/,
       /^[0-9]+/,
@@ -431,10 +452,10 @@ function referenceCharMask(value: string): number {
       /(?:^|[^A-Za-z0-9_\u0080-\uffff])[0-9][A-Za-z0-9_\u0080-\uffff]*\.+$/.test(value.slice(0, start))
         ? /^[eE][0-9]*/
         : /^$/,
-    ].some((prefix) => {
+    ].reduce((bits, prefix) => {
       const rest = value.slice(start, end).replace(prefix, '');
-      return rest.length < end - start && rest !== '' && signalAt(end - rest.length, end);
-    });
+      return rest.length < end - start && rest !== '' ? bits | signalAt(end - rest.length, end) : bits;
+    }, 0);
   let mask = 0;
   let start = -1;
   let hash = 0;
@@ -442,7 +463,7 @@ function referenceCharMask(value: string): number {
     const c = value.charCodeAt(i);
     if (c >= 128 || word(c) !== 0) {
       if (c >= 128) mask |= C.nonAscii;
-      else mask |= charMask(value[i] as string) & ~(C.sqlWord | C.call);
+      else mask |= charMask(value[i] as string) & ~(C.sqlWord | C.catalogue | C.call);
       if (start === -1) {
         start = i;
         hash = 0;
@@ -453,12 +474,11 @@ function referenceCharMask(value: string): number {
     mask |= charMask(value[i] as string);
     if (start !== -1) {
       if (c === 40) mask |= C.call;
-      if (signal(start, i, hash) || lexerWord(start, i)) mask |= C.sqlWord;
+      mask |= signal(start, i, hash) | lexerWord(start, i);
       start = -1;
     }
   }
-  if (start !== -1 && (signal(start, value.length, hash) || lexerWord(start, value.length)))
-    mask |= C.sqlWord;
+  if (start !== -1) mask |= signal(start, value.length, hash) | lexerWord(start, value.length);
   return mask;
 }
 
