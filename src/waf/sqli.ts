@@ -174,12 +174,23 @@ function isStatement(tokens: Tokens, i: number): boolean {
         next !== undefined && (DROP_OBJECTS.has(next.value) || (word === 'truncate' && next.type === 'n'))
       );
     case 'delete':
-      return next?.value === 'from';
+      // `delete u from users u`, `delete users from users`: the table named before `from` is
+      // named (or aliased) after it (`Delete photos from my album` is not)
+      return (
+        next?.value === 'from' ||
+        (next?.type === 'n' &&
+          after === 'from' &&
+          (value(tokens, i + 3) === next.value || value(tokens, i + 4) === next.value))
+      );
     case 'insert':
     case 'replace':
       return next?.value === 'into';
-    case 'update':
-      return next?.type === 'n' && after === 'set';
+    case 'update': {
+      // `update users set`, `update users u set`, `update users as u set`
+      if (next?.type !== 'n') return false;
+      const alias = after === 'as' ? i + 3 : i + 2;
+      return after === 'set' || (type(tokens, alias) === 'n' && value(tokens, alias + 1) === 'set');
+    }
     case 'exec':
     case 'execute':
       return (

@@ -202,6 +202,13 @@ const BARE_STATEMENTS = [
   'grant all on db to bob',
   ' drop\ttable users',
   '(delete from users',
+  // table aliases
+  'delete from users u where 1=1',
+  'DELETE FROM users AS u WHERE u.id = 1',
+  'update users u set role=admin',
+  'update users as u set role = admin',
+  'delete u from users u where 1=1',
+  'delete users from users where 1=1',
 ];
 
 describe('bare SQL statements (level 2)', () => {
@@ -248,6 +255,8 @@ describe('bare SQL statements (level 2)', () => {
       'Execute the plan as discussed.',
       'Truncate long titles to 50 characters.',
       'Select all that apply: A, B, C',
+      'Delete photos from my album',
+      'Delete duplicates from the list',
     ])
       assert.equal(sqli.inspectValue(prose, false), undefined, JSON.stringify(prose));
   });

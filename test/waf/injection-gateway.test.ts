@@ -163,7 +163,17 @@ describe('waf.injection through the running gateway', () => {
 
   test('bare SQL statements are refused at paranoia 2 (query and JSON body), not at the default level', async () => {
     const statements = ['drop table users', 'delete from users', 'exec thetable', 'truncate table users'];
-    for (const payload of [...statements, 'insert into users values(1)', 'update users set role=admin']) {
+    const aliased = [
+      'delete from users u where 1=1',
+      'update users u set role=admin',
+      'delete u from users u where 1=1',
+    ];
+    for (const payload of [
+      ...statements,
+      'insert into users values(1)',
+      'update users set role=admin',
+      ...aliased,
+    ]) {
       assert.equal((await post('/strict/comments', { name: payload })).status, 403, payload);
       const res = await fetch(gw.url + '/strict/search?q=' + encodeURIComponent(payload));
       assert.equal(res.status, 403, payload);
