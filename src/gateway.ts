@@ -12,7 +12,12 @@ import type { Services } from './pipeline/services.js';
 import { TrustedProxies } from './proxy/client-address.js';
 import { createListener, listen, resolveLimits, type Listener } from './server/listeners.js';
 import { createLoadShedder, type LoadSheddingConfig } from './traffic/load-shedder.js';
-import { prepareSecretsService, sharedSecretResolver } from './crypto/secrets-service.js';
+import {
+  prepareSecretsService,
+  SECRETS_SERVICE_KEY,
+  sharedSecretResolver,
+} from './crypto/secrets-service.js';
+import type { OpenedSecrets } from './crypto/config-secrets.js';
 
 export interface GatewayOptions extends LoadOptions {
   /** Use this logger instead of one built from `logging` (tests). */
@@ -42,6 +47,10 @@ export class Gateway {
   private watcher: FSWatcher | undefined;
   private closers: (() => Promise<void> | void)[] = [];
   private reloading: Promise<void> = Promise.resolve();
+  /** `${secret:…}` names the load in progress resolved, and those the serving config uses. */
+  private loadingSecrets = new Set<string>();
+  private secretsInUse: ReadonlySet<string> = new Set();
+  private unwatchSecrets: (() => void) | undefined;
   private readonly loadOptions: LoadOptions;
   private stopping = false;
   readonly services: Services;
@@ -60,9 +69,13 @@ export class Gateway {
       onClose: (fn) => this.closers.push(fn),
     };
     // `${secret:…}` references resolve through the keyring opened at start (see boot()).
+    const resolveSecret = options.resolveSecret ?? sharedSecretResolver(this.services);
     this.loadOptions = {
       ...options,
-      resolveSecret: options.resolveSecret ?? sharedSecretResolver(this.services),
+      resolveSecret: (name) => {
+        this.loadingSecrets.add(name);
+        return resolveSecret(name);
+      },
     };
   }
 
@@ -96,7 +109,9 @@ export class Gateway {
     // start, and `${secret:…}` references can be resolved.
     await prepareSecretsService(raw as unknown as Record<string, unknown>, this.file, this.services);
     await this.options.prepare?.(raw, this.services);
+    this.loadingSecrets = new Set();
     const loaded = await loadConfigFile(this.file, this.loadOptions);
+    this.secretsInUse = this.loadingSecrets;
     const config = loaded.config;
     if (config.admin?.token !== undefined) {
       const weak = weakTokenReason(config.admin.token);
@@ -165,6 +180,30 @@ export class Gateway {
       this.admin.setReady(true);
     }
     if (this.options.watchConfig) this.watchConfigFile();
+    await this.watchSecrets();
+  }
+
+  /**
+   * Reloads when a stored secret the serving config uses changes, on this node or another
+   * (`portcullis secrets set`, admin API): the store's change feed reports it within about a
+   * second, and the new value is resolved and swapped in like any reload (a failing reload
+   * keeps the old config serving).
+   */
+  private async watchSecrets(): Promise<void> {
+    const opening = this.services.shared.get(SECRETS_SERVICE_KEY) as Promise<OpenedSecrets> | undefined;
+    if (opening === undefined) return;
+    const { store } = await opening;
+    let timer: NodeJS.Timeout | undefined;
+    this.unwatchSecrets = store.subscribe((event) => {
+      if (event.kind !== 'secret' || this.stopping) return;
+      if (event.id !== '*' && !this.secretsInUse.has(event.id)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        this.services.logger.info({ secret: event.id }, 'a stored secret the config uses changed; reloading');
+        void this.reload().catch(() => undefined);
+      }, 300);
+      timer.unref();
+    });
   }
 
   private resolvePath(p: string): string {
@@ -195,8 +234,10 @@ export class Gateway {
     const next = this.reloading.then(async () => {
       const started = Date.now();
       try {
+        this.loadingSecrets = new Set();
         const loaded = await loadConfigFile(this.file, this.loadOptions);
         const table = await buildRouteTable(loaded, this.services);
+        this.secretsInUse = this.loadingSecrets;
         const old = this.table;
         this.table = table;
         this.runner.table = table;
@@ -244,6 +285,7 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     this.watcher?.close();
+    this.unwatchSecrets?.();
     this.admin?.setReady(false);
     const drained = Promise.all(this.listeners.map((l) => l.close()));
     let timer: NodeJS.Timeout | undefined;

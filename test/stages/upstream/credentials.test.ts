@@ -84,4 +84,33 @@ describe('upstream credentials from encrypted secrets', () => {
       for (const answer of answers) assert.ok(!answer.includes(secret), 'answer leak');
     }
   });
+
+  test('a secret changed in the store (another process) reaches the upstream without SIGHUP', async () => {
+    const rotated = `upk_${randomBytes(18).toString('hex')}`;
+    const generation = gw.gateway.generation;
+    // another process's connection to the same store: the CLI's `portcullis secrets set`
+    const other = await openSecretsForConfig(
+      await keyringSectionsFromRaw(config(), join(dir, 'portcullis.yaml')),
+    );
+    try {
+      // a secret the config does not use changes nothing
+      await setSecret(other.keyring, other.store, 'unused-secret', 'x');
+      await setSecret(other.keyring, other.store, 'billing-key', rotated);
+    } finally {
+      await other.close();
+    }
+    const started = Date.now();
+    let seen: unknown;
+    while (Date.now() - started < 10_000) {
+      const res = await fetch(`${gw.url}/billing/invoices`);
+      await res.text();
+      seen = upstream.requests.at(-1)!.headers['x-api-key'];
+      if (seen === rotated) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(seen, rotated);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(gw.gateway.generation, generation + 1, 'one reload, for the secret in use only');
+    assert.ok(!gw.logText().includes(rotated), 'the new value is not logged');
+  });
 });
