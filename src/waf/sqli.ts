@@ -467,15 +467,26 @@ export function mayBeSql(mask: number, lower: string, level: Paranoia = 1): bool
         lower.includes('outfile') ||
         lower.includes('dumpfile') ||
         ((mask & C.underscore) !== 0 && procedureAfterExec(lower)))) ||
-    // a catalogue name in a value with a `.` (`pg_catalog.pg_user`); alone it may be a value's name
-    ((mask & C.dot) !== 0 &&
-      ((mask & C.catalogue) !== 0 ||
-        ((mask & (C.nonAscii | C.control)) !== 0 && CATALOGUE_TOKENS.some((name) => lower.includes(name)))))
+    ((mask & C.dot) !== 0 && catalogueName(mask, lower))
   );
 }
 
 /** The catalogue names the lexer can read as one word (no `.` inside). */
 const CATALOGUE_TOKENS = [...CATALOGUE_NAMES].filter((name) => !name.includes('.'));
+
+/**
+ * A catalogue name (`pg_catalog`), which mayBeSql passes in a value with a `.`: alone it may be
+ * an honest value's name. From the mask's catalogue bit; a value with NUL or another control
+ * character has its words read again from `lower` (NUL removal joins words: `pg_\0user`), so
+ * the verdict is the one of the value without them (never a mere substring: `pg_userload`).
+ * With non-ASCII characters the lexer may read a name the mask does not (`\u00a0pg_user`,
+ * U+00A0 is a blank to it): a plain search then, a superset.
+ */
+function catalogueName(mask: number, lower: string): boolean {
+  const words = (mask & C.control) !== 0 ? charMask(lower) : mask;
+  if ((words & C.catalogue) !== 0) return true;
+  return (words & C.nonAscii) !== 0 && CATALOGUE_TOKENS.some((name) => lower.includes(name));
+}
 
 /**
  * `exec` or `execute`, blanks, then a name starting `xp_` or `sp_` (`exec xp_cmdshell`): what

@@ -309,6 +309,11 @@ describe('system catalogue names in a value with a dot (level 1)', () => {
     ])
       assert.equal(sqli.inspectValue(attack, false)?.rule, 'sqli.catalogue', JSON.stringify(attack));
   });
+  test('NUL removal that joins a name is read like the joined value; a longer word is no name', () => {
+    const sqli = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+    assert.equal(sqli.inspectValue('pg_\0user.x', false)?.rule, 'sqli.catalogue');
+    assert.equal(sqli.inspectValue('\0 pg_userload x. master.', false), undefined);
+  });
   test('a lone name without SQL punctuation or a dot, and master before a full stop, pass', () => {
     for (const value of ['pg_user', 'all_tables', 'user_tables', 'He finished his master. Then he left.'])
       assert.equal(pl1.inspectValue(value, false), undefined, value);
