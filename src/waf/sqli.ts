@@ -466,7 +466,7 @@ export function mayBeSql(mask: number, lower: string, level: Paranoia = 1): bool
         lower.includes('waitfor') ||
         lower.includes('outfile') ||
         lower.includes('dumpfile') ||
-        ((mask & C.underscore) !== 0 && procedureAfterExec(lower)))) ||
+        ((mask & (C.underscore | C.dot)) !== 0 && procedureAfterExec(lower)))) ||
     ((mask & C.dot) !== 0 && catalogueName(mask, lower))
   );
 }
@@ -489,16 +489,18 @@ function catalogueName(mask: number, lower: string): boolean {
 }
 
 /**
- * `exec` or `execute`, blanks, then a name starting `xp_` or `sp_` (`exec xp_cmdshell`): what
- * `sqli.stored-procedure` needs when the value has no SQL punctuation. A superset (the word before
- * `exec` is not checked). Each search resumes after the blanks it read: linear.
+ * `exec` or `execute`, blanks, then a name starting `xp_` or `sp_` (`exec xp_cmdshell`, rule
+ * `sqli.stored-procedure`) or `master.` (`exec master..xp_cmdshell`, rule `sqli.catalogue`): what
+ * those rules need when the value has no SQL punctuation. A superset (the word before `exec` is
+ * not checked). Each search resumes after the blanks it read: linear.
  */
 function procedureAfterExec(lower: string): boolean {
   for (let i = lower.indexOf('exec'); i !== -1; i = lower.indexOf('exec', i)) {
     i += lower.startsWith('ute', i + 4) ? 7 : 4;
     if (!isBlankAfterWord(lower.charCodeAt(i))) continue;
     while (isBlankAfterWord(lower.charCodeAt(i))) i++;
-    if (lower.startsWith('xp_', i) || lower.startsWith('sp_', i)) return true;
+    if (lower.startsWith('xp_', i) || lower.startsWith('sp_', i) || lower.startsWith('master.', i))
+      return true;
   }
   return false;
 }

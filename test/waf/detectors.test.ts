@@ -284,6 +284,15 @@ describe('MSSQL stored procedures after exec (level 1)', () => {
     ])
       assert.equal(sqli.inspectValue(attack, false)?.rule, 'sqli.stored-procedure', JSON.stringify(attack));
   });
+  test('exec of a procedure named through master (master..xp_cmdshell) is refused without other punctuation', () => {
+    const sqli = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+    for (const attack of [
+      'exec master..xp_cmdshell',
+      'exec master.dbo.xp_cmdshell',
+      'EXEC Master..xp_dirtree x',
+    ])
+      assert.notEqual(sqli.inspectValue(attack, false), undefined, JSON.stringify(attack));
+  });
   test('a word that only starts with exec is not exec', () => {
     for (const value of ['execx xp_cmdshell', 'executes sp_who', 'exec_ xp_cmdshell', 'exec1 sp_who']) {
       for (const level of [1, 2, 3] as const) {
