@@ -128,7 +128,7 @@ function adjacentParen(lower: string): boolean {
   return false;
 }
 
-/** Exported for tests: the heuristic gate of level 2 (which also passes what the level-1 gate refuses on). */
+/** Exported for tests: the heuristic gate of level 2 (gatePasses also passes what the level-1 gate passes). */
 export function sqlGate(mask: number, lower: string): boolean {
   return (
     sqlPunctuation(mask, lower) ||
