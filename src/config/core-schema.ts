@@ -283,6 +283,36 @@ export const coreSchema: JSONSchemaType = {
             type: 'boolean',
             description: 'Anonymous access: no authentication or authorization (reported by validate)',
           },
+          websocket: {
+            description:
+              'Proxy WebSocket handshakes (HTTP/1.1 Upgrade: websocket) after the access stages; off by default',
+            oneOf: [
+              { type: 'boolean' },
+              {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  allowedOrigins: {
+                    type: 'array',
+                    minItems: 1,
+                    items: {
+                      type: 'string',
+                      pattern:
+                        '^(\\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?|https?://\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?/?)$',
+                    },
+                    description:
+                      'Origins a browser handshake may come from (`*`: any); default: the Host the handshake addressed',
+                  },
+                  idleTimeoutSec: { type: 'integer', minimum: 1, maximum: 86400, default: 600 },
+                  maxConnections: {
+                    type: 'integer',
+                    minimum: 1,
+                    description: 'Concurrent tunnels on this route per gateway process',
+                  },
+                },
+              },
+            ],
+          },
         },
       },
     },

@@ -129,6 +129,15 @@ export interface RouteMatchConfig {
   readonly pathPrefix?: string;
 }
 
+export interface WebSocketRouteConfig {
+  /** Origins a browser handshake may come from (`https://app.example.com`; `*`: any). Default: same origin. */
+  readonly allowedOrigins?: readonly string[];
+  /** A tunnel with no traffic either way for this long is closed (default 600). */
+  readonly idleTimeoutSec?: number;
+  /** Concurrent tunnels on this route per gateway process (default: no cap besides the listener's). */
+  readonly maxConnections?: number;
+}
+
 export interface RouteConfig {
   readonly name: string;
   readonly match: RouteMatchConfig;
@@ -138,6 +147,8 @@ export interface RouteConfig {
   readonly hostHeader?: 'preserve' | 'upstream' | string;
   /** Opt out of authentication and authorization. Reported by `portcullis validate`. */
   readonly public?: boolean;
+  /** Proxy WebSocket handshakes (HTTP/1.1 `Upgrade: websocket`) on this route; off by default. */
+  readonly websocket?: boolean | WebSocketRouteConfig;
   /** Stage-owned sections (`authentication`, `authorization`, `rateLimits`, `openapi`, ...). */
   readonly [section: string]: unknown;
 }

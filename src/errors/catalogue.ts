@@ -28,6 +28,10 @@ export const ERROR_CATALOGUE = {
   circuit_open: { status: 503, title: 'Upstream temporarily disabled' },
   overloaded: { status: 503, title: 'Service overloaded' },
   internal_error: { status: 500, title: 'Internal gateway error' },
+  // WebSocket proxying
+  websocket_not_enabled: { status: 403, title: 'WebSocket not enabled for this route' },
+  websocket_origin_forbidden: { status: 403, title: 'WebSocket origin not allowed' },
+  websocket_upstream_refused: { status: 502, title: 'Upstream refused the WebSocket handshake' },
   // authentication
   unauthenticated: { status: 401, title: 'Authentication required' },
   auth_blocked: { status: 429, title: 'Too many failed authentication attempts' },

@@ -1,6 +1,7 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { GatewayError } from '../errors/gateway-error.js';
 import { renderProblem } from '../errors/render.js';
@@ -8,6 +9,7 @@ import { normalizeTarget, type NormalizeOptions } from '../http/normalize-path.j
 import { normalizeAddress, type TrustedProxies } from '../proxy/client-address.js';
 import { endToEndRequestHeaderList } from '../proxy/headers.js';
 import type { Upstream, UpstreamCall, UpstreamHead, UpstreamSink } from '../proxy/upstream.js';
+import { asksForWebSocket, upgradeResponse, WebSocketTunnels } from '../proxy/websocket.js';
 import type { RequestContext } from './context.js';
 import type { Identity } from './identity.js';
 import { LazyRequestBody } from './lazy-body.js';
@@ -19,6 +21,8 @@ import type { LocalReply, ResponseSummary, StageResult } from './stage.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
+/** node:http sets `upgrade` (not in @types/node 20): true only on requests of its `upgrade` event. */
+type MaybeUpgrade = IncomingMessage & { upgrade?: boolean };
 
 export interface RunnerOptions {
   readonly trustedProxies: TrustedProxies;
@@ -113,6 +117,9 @@ export class Runner {
   /** The forwarding headers this gateway sets (an incoming value for them is replaced). */
   private readonly forwardingNames: ReadonlySet<string>;
 
+  /** Created on the first WebSocket handshake. */
+  private tunnels: WebSocketTunnels | undefined;
+
   constructor(
     table: RouteTable,
     private readonly services: Services,
@@ -125,7 +132,34 @@ export class Runner {
       names.push('x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host');
     if (mode === 'forwarded' || mode === 'both') names.push('forwarded');
     this.forwardingNames = new Set(names);
+    // Listeners find the upgrade entry on the request handler they are given.
+    (this.handle as { upgrade?: unknown }).upgrade = this.handleUpgrade;
   }
+
+  /**
+   * An HTTP/1.1 request with `Upgrade` (node:http's `upgrade` event). It runs through `handle`
+   * like any request, answered on its own socket: the route's access stages decide, and a
+   * WebSocket handshake they pass opens a tunnel instead of the proxy step (see `proxy`). Other
+   * protocols (`h2c`, ...) are ignored as RFC 9110 §7.8 allows: an ordinary answer, then close.
+   */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const res = upgradeResponse(req, socket, head);
+    if (!asksForWebSocket(req)) {
+      (req as MaybeUpgrade).upgrade = false;
+      // node:http parsed no body after the head: refuse one rather than forward the request without it.
+      const headers = req.headers;
+      if (headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0') {
+        const rendered = renderProblem(new GatewayError('bad_request'));
+        res.writeHead(rendered.status, {
+          ...rendered.headers,
+          'content-length': String(Buffer.byteLength(rendered.body)),
+        });
+        res.end(rendered.body);
+        return;
+      }
+    }
+    this.handle(req, res);
+  };
 
   readonly handle = (req: Req, res: Res): void => {
     const startNs = process.hrtime.bigint();
@@ -299,6 +333,11 @@ export class Runner {
       this.fail(ctx, res, new GatewayError('not_found', { reason: 'route_without_upstream' }));
       return;
     }
+    // Set only on requests from node:http's `upgrade` event (see handleUpgrade).
+    if ((ctx.req as MaybeUpgrade).upgrade === true) {
+      this.tunnel(ctx, res as ServerResponse, upstream);
+      return;
+    }
     const body = ctx.body;
     const length = body.declaredLength;
     if (!body.buffered && body.present && length !== undefined && length <= SMALL_BODY_BYTES) {
@@ -316,10 +355,20 @@ export class Runner {
   }
 
   private forward(ctx: Context, res: Res, upstream: Upstream): void {
-    const req = ctx.req;
     const body = ctx.body.forwardable();
     // the gateway sets Content-Length itself for a body it read (or drops it for none)
     const ownLength = Buffer.isBuffer(body) || (body === undefined && ctx.body.buffered);
+    const headers = this.upstreamRequestHeaders(ctx, upstream, ownLength);
+    if (Buffer.isBuffer(body)) headers.push('content-length', String(body.length));
+    const path = ctx.route.rewritePath(ctx.path) + (ctx.query ? '?' + ctx.query : '');
+    ctx.upstreamStartNs = process.hrtime.bigint();
+    const relay = new Relay(this, ctx, res);
+    ctx.upstreamCall = upstream.dispatch({ method: ctx.method, path, headers, body }, relay);
+  }
+
+  /** End-to-end request headers, then Host, forwarding headers and those stages set. */
+  private upstreamRequestHeaders(ctx: Context, upstream: Upstream, ownLength: boolean): string[] {
+    const req = ctx.req;
     const forwarding = this.forwardingNames;
     const replaced = ctx.upstreamHeaders;
     const headers = endToEndRequestHeaderList(
@@ -340,11 +389,32 @@ export class Runner {
     );
     this.addForwarding(ctx, headers);
     for (const name in replaced) headers.push(name, replaced[name]!);
-    if (Buffer.isBuffer(body)) headers.push('content-length', String(body.length));
-    const path = ctx.route.rewritePath(ctx.path) + (ctx.query ? '?' + ctx.query : '');
+    return headers;
+  }
+
+  /** A WebSocket handshake the access stages passed: the tunnel replaces the proxy step. */
+  private tunnel(ctx: Context, res: ServerResponse, upstream: Upstream): void {
+    const req = ctx.req as IncomingMessage;
     ctx.upstreamStartNs = process.hrtime.bigint();
-    const relay = new Relay(this, ctx, res);
-    ctx.upstreamCall = upstream.dispatch({ method: ctx.method, path, headers, body }, relay);
+    (this.tunnels ??= new WebSocketTunnels(this.services.logger)).open({
+      req,
+      res,
+      route: ctx.route.config,
+      upstream,
+      path: ctx.route.rewritePath(ctx.path) + (ctx.query ? '?' + ctx.query : ''),
+      headers: this.upstreamRequestHeaders(ctx, upstream, false),
+      host: req.headers.host,
+      requestId: ctx.id,
+      setCall: (call) => (ctx.upstreamCall = call),
+      writeHead: (status, headers) => {
+        ctx.upstreamEndNs = process.hrtime.bigint();
+        this.writeHead(ctx, res, status, headers);
+      },
+      fail: (error) => {
+        ctx.upstreamEndNs = process.hrtime.bigint();
+        this.fail(ctx, res, error);
+      },
+    });
   }
 
   /** @internal The upstream answered: stream it, or run the route's response stages first. */

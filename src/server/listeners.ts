@@ -13,6 +13,7 @@ import {
   type ServerHttp2Session,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import type { ListenerConfig, ServerLimitsConfig } from '../config/types.js';
 import { ERROR_CATALOGUE, problemType, type ErrorCode } from '../errors/catalogue.js';
@@ -22,10 +23,14 @@ import { limitHttp2RequestTime } from './http2-request-timeout.js';
 import { guardRapidReset } from './rapid-reset.js';
 import { TlsContexts } from './tls.js';
 
-export type RequestHandler = (
+/** node:http's `upgrade` event: an HTTP/1.1 request with `Upgrade`, its socket and the bytes after its head. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Requests; an `upgrade` entry on it (the runner's) takes HTTP/1.1 upgrade requests. */
+export type RequestHandler = ((
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
-) => void;
+) => void) & { readonly upgrade?: UpgradeHandler };
 
 export interface Listener {
   readonly name: string;
@@ -156,6 +161,36 @@ function headerCountGuard(handler: RequestHandler, max: number): RequestHandler 
   };
 }
 
+/**
+ * HTTP/1.1 `Upgrade` requests (WebSocket handshakes; over TLS too, where clients use HTTP/1.1 for
+ * them). node:http hands them over without a response object and with no timeout left on the
+ * socket: the handshake gets `requestTimeoutMs` until the tunnel sets its own idle timeout.
+ * Returns the sockets handed over, which a closing listener cuts (tunnels never drain by themselves).
+ */
+function handleUpgrades(
+  server: HttpServer | Http2SecureServer,
+  upgrade: UpgradeHandler | undefined,
+  limits: Limits,
+): Set<Duplex> {
+  const upgraded = new Set<Duplex>();
+  (server as HttpServer).on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    if (upgrade === undefined) {
+      socket.end(rawProblem('websocket_not_enabled'));
+      return;
+    }
+    if (req.rawHeaders.length > limits.maxHeaderCount * 2) {
+      socket.end(rawProblem('headers_too_large'));
+      return;
+    }
+    (socket as Socket).setTimeout(limits.requestTimeoutMs, () => socket.destroy());
+    upgrade(req, socket, head);
+  });
+  return upgraded;
+}
+
 /** Creates (but does not start) one listener. */
 export async function createListener(
   config: ListenerConfig,
@@ -241,6 +276,7 @@ export async function createListener(
     server.maxHeadersCount = limits.maxHeaderCount + 1; // one over: see headerCountGuard
   }
   const sockets = harden(server, limits, logger, name);
+  const upgraded = handleUpgrades(server, redirect ? undefined : handler.upgrade, limits);
   const sessions = new Set<ServerHttp2Session>();
   server.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);
@@ -261,6 +297,7 @@ export async function createListener(
         server.close(() => resolve());
         (server as HttpServer).closeIdleConnections?.();
         for (const session of sessions) session.close();
+        for (const socket of upgraded) socket.destroy();
       });
     },
     destroy() {
