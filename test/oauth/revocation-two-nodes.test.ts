@@ -27,6 +27,25 @@ async function accepted(auth: Authenticator, token: string): Promise<boolean> {
   }
 }
 
+/**
+ * Node A (the authorization server, with client `id` and its consumer) issues a token; node B is
+ * another gateway's verifier on the same store. Both are closed by the returned cleanups.
+ */
+async function twoNodes(id: string, cleanups: (() => Promise<void>)[]) {
+  const a = await startOAuth();
+  cleanups.push(() => a.close());
+  await a.client({ id, secret: 'correct horse battery staple' });
+  const issued = await send(a.stage, {
+    path: '/oauth/token',
+    headers: basic(id, 'correct horse battery staple'),
+    form: { grant_type: 'client_credentials' },
+  });
+  const token = issued.json.access_token as string;
+  const b = await nodeVerifier(a.config as Record<string, unknown>, a.dir);
+  cleanups.push(() => b.services.close());
+  return { a, b, token };
+}
+
 describe('token revocation across gateway nodes sharing a store', () => {
   const cleanups: (() => Promise<void>)[] = [];
   after(async () => {
@@ -34,18 +53,7 @@ describe('token revocation across gateway nodes sharing a store', () => {
   });
 
   test('a token revoked on node A is refused by node B, even from B\u2019s verified-token cache', async () => {
-    const a = await startOAuth();
-    cleanups.push(() => a.close());
-    await a.client({ id: 'svc', secret: 'correct horse battery staple' });
-    const issued = await send(a.stage, {
-      path: '/oauth/token',
-      headers: basic('svc', 'correct horse battery staple'),
-      form: { grant_type: 'client_credentials' },
-    });
-    const token = issued.json.access_token as string;
-
-    const b = await nodeVerifier(a.config as Record<string, unknown>, a.dir);
-    cleanups.push(() => b.services.close());
+    const { a, b, token } = await twoNodes('svc', cleanups);
     assert.equal(await accepted(b.auth, token), true, 'node B accepts (and caches) the token');
     assert.equal(await accepted(b.auth, token), true);
 
@@ -98,17 +106,7 @@ describe("the built-in issuer's tokens follow their consumer and client", () => 
   }
 
   test('a consumer disabled, then deleted, on node A loses its tokens on node B (cached ones too)', async () => {
-    const a = await startOAuth();
-    cleanups.push(() => a.close());
-    await a.client({ id: 'svc', secret: 'correct horse battery staple' });
-    const issued = await send(a.stage, {
-      path: '/oauth/token',
-      headers: basic('svc', 'correct horse battery staple'),
-      form: { grant_type: 'client_credentials' },
-    });
-    const token = issued.json.access_token as string;
-    const b = await nodeVerifier(a.config as Record<string, unknown>, a.dir);
-    cleanups.push(() => b.services.close());
+    const { a, b, token } = await twoNodes('svc', cleanups);
     assert.equal(await outcome(b.auth, token), 'accepted', 'node B accepts (and caches) the token');
     assert.equal(await outcome(b.auth, token), 'accepted');
 
@@ -125,17 +123,7 @@ describe("the built-in issuer's tokens follow their consumer and client", () => 
   });
 
   test('a client revoked, then deleted, on node A loses its tokens on node B', async () => {
-    const a = await startOAuth();
-    cleanups.push(() => a.close());
-    await a.client({ id: 'svc2', secret: 'correct horse battery staple' });
-    const issued = await send(a.stage, {
-      path: '/oauth/token',
-      headers: basic('svc2', 'correct horse battery staple'),
-      form: { grant_type: 'client_credentials' },
-    });
-    const token = issued.json.access_token as string;
-    const b = await nodeVerifier(a.config as Record<string, unknown>, a.dir);
-    cleanups.push(() => b.services.close());
+    const { a, b, token } = await twoNodes('svc2', cleanups);
     assert.equal(await outcome(b.auth, token), 'accepted');
     assert.equal(await outcome(b.auth, token), 'accepted');
 
