@@ -66,14 +66,17 @@ describe('streaming bodies', () => {
     );
     gw = spawnGateway(file);
     url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
+    // a machine busy with other test files can take many seconds to start a gateway under tsx
+    let ready = false;
+    for (let i = 0; i < 600 && !ready; i++) {
       try {
         await fetch(`${url}/warm`).then((r) => r.text());
-        break;
+        ready = true;
       } catch {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    assert.ok(ready, `the gateway did not answer within 60 s: ${gw.output().slice(-2000)}`);
   });
   after(async () => {
     await gw.stop();
