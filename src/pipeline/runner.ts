@@ -396,7 +396,7 @@ export class Runner {
   private tunnel(ctx: Context, res: ServerResponse, upstream: Upstream): void {
     const req = ctx.req as IncomingMessage;
     ctx.upstreamStartNs = process.hrtime.bigint();
-    (this.tunnels ??= new WebSocketTunnels(this.services.logger)).open({
+    (this.tunnels ??= new WebSocketTunnels(this.services.logger, this.services.metrics)).open({
       req,
       res,
       route: ctx.route.config,

@@ -4,7 +4,9 @@ import type { Duplex } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import type { RouteConfig, WebSocketRouteConfig } from '../config/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { Gauge } from 'prom-client';
 import type { Logger } from '../observe/logger.js';
+import type { Metrics } from '../observe/metrics.js';
 import type { Target } from './target.js';
 import { mapUpstreamError, type Upstream, type UpstreamCall } from './upstream.js';
 
@@ -106,7 +108,32 @@ export class WebSocketTunnels {
   private readonly policies = new WeakMap<RouteConfig, WebSocketPolicy | null>();
   private readonly active = new Map<string, number>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    metrics?: Metrics,
+  ) {
+    // read at scrape time: no work per tunnel
+    const active = this.active;
+    const reported = new Set<string>();
+    metrics?.metric(
+      'portcullis_websocket_tunnels',
+      (registry) =>
+        new Gauge({
+          name: 'portcullis_websocket_tunnels',
+          help: 'WebSocket tunnels open (or opening) by route',
+          labelNames: ['route'],
+          registers: [registry],
+          collect() {
+            // a route whose tunnels all closed reads 0 rather than vanishing
+            for (const route of reported) if (!active.has(route)) this.set({ route }, 0);
+            for (const [route, count] of active) {
+              reported.add(route);
+              this.set({ route }, count);
+            }
+          },
+        }),
+    );
+  }
 
   policyFor(route: RouteConfig): WebSocketPolicy | undefined {
     let policy = this.policies.get(route);

@@ -1,5 +1,6 @@
 // WebSocket proxying: handshakes go through the route's access stages, then a tunnel to a real
 // `ws` upstream; refusals are problem+json over HTTP/1.1 and never reach the upstream.
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -454,10 +455,21 @@ describe('WebSocket proxying', () => {
 
   test('idle tunnels are closed, and maxConnections caps concurrent tunnels', async () => {
     const up = await wsUpstream();
-    const gw = await gateway(up.url, [
-      { name: 'idle', match: { pathPrefix: '/idle' }, public: true, websocket: { idleTimeoutSec: 1 } },
-      { name: 'capped', match: { pathPrefix: '/capped' }, public: true, websocket: { maxConnections: 1 } },
-    ]);
+    const gw = await gateway(
+      up.url,
+      [
+        { name: 'idle', match: { pathPrefix: '/idle' }, public: true, websocket: { idleTimeoutSec: 1 } },
+        { name: 'capped', match: { pathPrefix: '/capped' }, public: true, websocket: { maxConnections: 1 } },
+      ],
+      { admin: { host: '127.0.0.1', port: 0, token: randomBytes(32).toString('base64url') } },
+    );
+    const tunnels = async (): Promise<string> => {
+      const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith('portcullis_websocket_tunnels{'))
+        .join(' ');
+    };
     const idle = await openClient(wsUrl(gw, '/idle'));
     await idle.next(1);
     const started = Date.now();
@@ -467,12 +479,14 @@ describe('WebSocket proxying', () => {
 
     const first = await openClient(wsUrl(gw, '/capped'));
     await first.next(1);
+    assert.equal(await tunnels(), 'portcullis_websocket_tunnels{route="capped"} 1');
     const answer = await rawHandshake(Number(new URL(gw.url).port), '/capped');
     assert.equal(answer.status, 503);
     assert.equal(problemCode(answer), 'concurrency_limited');
     first.ws.close();
     await once(first.ws, 'close');
     await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.match(await tunnels(), /portcullis_websocket_tunnels\{route="capped"\} 0/);
     const again = await openClient(wsUrl(gw, '/capped'));
     await again.next(1);
     again.ws.close();
