@@ -6,7 +6,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { Identity } from '../pipeline/identity.js';
 import { sharedService } from '../pipeline/services.js';
 import type { Consumer } from '../store/types.js';
-import { CertificateConsumers, type ConsumerRef } from './client-cert-consumers.js';
+import { ConsumerCache, type ConsumerRef } from './consumer-cache.js';
 import { credentialServices } from './credential-services.js';
 import { AuthenticationFailure, type Authenticator, type AuthenticatorFactory } from './authenticator.js';
 import {
@@ -26,7 +26,7 @@ export interface ClientCertAuthenticatorOptions {
   readonly revoked: RevokedSerials | undefined;
   readonly consumers: readonly ClientCertMappingConfig[];
   /** Resolves mappings that name a credential-store consumer. */
-  readonly directory?: CertificateConsumers;
+  readonly directory?: ConsumerCache;
   readonly now?: () => number;
 }
 
@@ -270,7 +270,7 @@ export const clientCertFactory: AuthenticatorFactory = {
       }
     }
     const consumers = config.consumers ?? [];
-    let directory: CertificateConsumers | undefined;
+    let directory: ConsumerCache | undefined;
     if (consumers.some((entry) => consumerRef(entry) !== undefined)) {
       try {
         const { store, beforeClose } = await credentialServices(
@@ -279,7 +279,7 @@ export const clientCertFactory: AuthenticatorFactory = {
           build.configDir,
         );
         directory = sharedService(build.services, 'authn.mtls.consumers', () => {
-          const created = new CertificateConsumers(store);
+          const created = new ConsumerCache(store);
           beforeClose(() => created.close());
           return created;
         });

@@ -1,9 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import { AuthenticationFailure } from '../authn/authenticator.js';
+import { ConsumerCache } from '../authn/consumer-cache.js';
 import type { Identity } from '../pipeline/identity.js';
 import type { CredentialStore } from '../store/types.js';
 
-type HolderStore = Pick<CredentialStore, 'getConsumer' | 'getClient' | 'subscribe'>;
+type HolderStore = Pick<CredentialStore, 'getConsumer' | 'getConsumerByName' | 'getClient' | 'subscribe'>;
 
 /** What the check needs of a record: whether it still exists and may act. */
 interface Standing {
@@ -21,17 +22,16 @@ const CACHE = { max: 10_000, ttl: 60_000 } as const;
  * it is refused, even when its verification is cached.
  */
 export class TokenHolders {
-  readonly #consumers = new LRUCache<string, Standing>(CACHE);
+  readonly #consumers: ConsumerCache;
   readonly #clients = new LRUCache<string, Standing>(CACHE);
   readonly #unsubscribe: () => void;
 
   constructor(private readonly store: HolderStore) {
+    this.#consumers = new ConsumerCache(store);
     this.#unsubscribe = store.subscribe((event) => {
-      const cache =
-        event.kind === 'consumer' ? this.#consumers : event.kind === 'client' ? this.#clients : undefined;
-      if (cache === undefined) return;
-      if (event.id === '*') cache.clear();
-      else cache.delete(event.id);
+      if (event.kind !== 'client') return;
+      if (event.id === '*') this.#clients.clear();
+      else this.#clients.delete(event.id);
     });
   }
 
@@ -39,25 +39,17 @@ export class TokenHolders {
   check(identity: Identity): Identity | Promise<Identity> {
     const consumerId = identity.consumerId;
     const clientId = identity.attributes['clientId'];
-    const consumer = consumerId === undefined ? LIVE : this.#consumers.get(consumerId);
+    let consumer: Standing | undefined = LIVE;
+    if (consumerId !== undefined) {
+      const known = this.#consumers.cached({ id: consumerId });
+      consumer = known === undefined ? undefined : consumerStanding(known);
+    }
     const client = typeof clientId !== 'string' ? LIVE : this.#clients.get(clientId);
     if (consumer !== undefined && client !== undefined) return accept(identity, consumer, client);
     return Promise.all([
-      consumer ?? this.#loadConsumer(consumerId as string),
+      consumer ?? this.#consumers.load({ id: consumerId as string }).then(consumerStanding),
       client ?? this.#loadClient(clientId as string),
     ]).then(([c, k]) => accept(identity, c, k));
-  }
-
-  async #loadConsumer(id: string): Promise<Standing> {
-    const consumer = await this.store.getConsumer(id);
-    const standing =
-      consumer === null
-        ? { live: false, reason: 'jwt_consumer_missing' }
-        : consumer.disabled
-          ? { live: false, reason: 'jwt_consumer_disabled' }
-          : LIVE;
-    this.#consumers.set(id, standing);
-    return standing;
   }
 
   async #loadClient(id: string): Promise<Standing> {
@@ -77,7 +69,14 @@ export class TokenHolders {
 
   close(): void {
     this.#unsubscribe();
+    this.#consumers.close();
   }
+}
+
+/** A consumer's standing: gone, disabled, or live. */
+function consumerStanding(consumer: { readonly disabled: boolean } | null): Standing {
+  if (consumer === null) return { live: false, reason: 'jwt_consumer_missing' };
+  return consumer.disabled ? { live: false, reason: 'jwt_consumer_disabled' } : LIVE;
 }
 
 function accept(identity: Identity, consumer: Standing, client: Standing): Identity {

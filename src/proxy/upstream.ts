@@ -12,8 +12,8 @@ import { Target } from './target.js';
 export interface UpstreamRequest {
   readonly method: string;
   readonly path: string;
-  /** A flat `[name, value, ...]` list (see proxy/headers.ts) or an object. */
-  readonly headers: string[] | Record<string, string | string[]>;
+  /** A flat `[name, value, ...]` list (see proxy/headers.ts). */
+  readonly headers: string[];
   /** A stream (not retryable), a buffer, or nothing. */
   readonly body: Readable | Buffer | undefined;
 }

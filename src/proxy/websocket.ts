@@ -1,10 +1,10 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { Gauge } from 'prom-client';
 import { errors as undiciErrors } from 'undici';
 import type { RouteConfig, WebSocketRouteConfig } from '../config/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { Gauge } from 'prom-client';
 import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { Target } from './target.js';

@@ -186,13 +186,15 @@ const BOOLEANS = new Set(['true', 'false', 'null', 'unknown']);
 function isWordStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c > 0x7f;
 }
-function isWordChar(c: number): boolean {
+/** A character the lexer reads as part of a word. */
+export function isWordChar(c: number): boolean {
   return isWordStart(c) || (c >= 48 && c <= 57) || c === 36;
 }
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
-function isSpace(c: number): boolean {
+/** A blank between tokens to the lexer. */
+export function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 

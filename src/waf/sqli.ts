@@ -3,6 +3,8 @@ import type { Paranoia, RuleHit } from './classes.js';
 import {
   CATALOGUE_NAMES,
   SIGNAL_WORDS,
+  isSpace,
+  isWordChar,
   SQL_STATEMENTS,
   tokenizeSql,
   wordAfterNumber,
@@ -497,17 +499,12 @@ function catalogueName(mask: number, lower: string): boolean {
 function procedureAfterExec(lower: string): boolean {
   for (let i = lower.indexOf('exec'); i !== -1; i = lower.indexOf('exec', i)) {
     i += lower.startsWith('ute', i + 4) ? 7 : 4;
-    if (!isBlankAfterWord(lower.charCodeAt(i))) continue;
-    while (isBlankAfterWord(lower.charCodeAt(i))) i++;
+    if (!isSpace(lower.charCodeAt(i))) continue;
+    while (isSpace(lower.charCodeAt(i))) i++;
     if (lower.startsWith('xp_', i) || lower.startsWith('sp_', i) || lower.startsWith('master.', i))
       return true;
   }
   return false;
-}
-
-/** The lexer's blanks between tokens (sql-tokens.ts `isSpace`, U+00A0 included: a superset after a word). */
-function isBlankAfterWord(c: number): boolean {
-  return isSqlBlank(c) || c === 0xa0;
 }
 
 /**
@@ -531,7 +528,10 @@ function isLowerLetter(c: number): boolean {
 /** The lexer's blanks other than the space (`\t \n \v \f \r`) set one of these bits. */
 export const OTHER_BLANKS = C.tab | C.newline | C.control;
 
-/** A blank to the SQL lexer (sql-tokens.ts `isSpace`; it reads U+00A0 as part of a word). */
+/**
+ * A blank that also ends a word to the SQL lexer: `isSpace` (sql-tokens.ts) without U+00A0, which
+ * the lexer reads as part of a word it is in.
+ */
 function isSqlBlank(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
@@ -555,13 +555,6 @@ export function blankSeparatedWord(lower: string): boolean {
 
 const LOGIC_WORDS = ['or', 'and', 'xor', 'not', 'by'];
 
-/** A character the lexer reads as part of a word (sql-tokens.ts `isWordChar`). */
-function isLexerWordCode(c: number): boolean {
-  return (
-    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c > 0x7f
-  );
-}
-
 /**
  * `or`, `and`, `xor`, `not`, `by` where the lexer reads them as words: after the start, a character that
  * ends a word (a blank of any kind, `.`, `!`) or a number (`1or`, `1.or`, `1eor`, `1e+or`), and
@@ -572,10 +565,10 @@ function logicWord(lower: string): boolean {
   for (const word of LOGIC_WORDS) {
     for (let i = lower.indexOf(word); i !== -1; i = lower.indexOf(word, i + 1)) {
       const after = i + word.length;
-      if (after >= lower.length || isLexerWordCode(lower.charCodeAt(after))) continue;
+      if (after >= lower.length || isWordChar(lower.charCodeAt(after))) continue;
       const before = lower.charCodeAt(i - 1); // NaN at the start
       // `$` continues a word but starts none (`$and 0` is `$`, `and`, `0`)
-      if (!isLexerWordCode(before) || before === 36 || numberEndsBefore(lower, i) || hexEndsBefore(lower, i))
+      if (!isWordChar(before) || before === 36 || numberEndsBefore(lower, i) || hexEndsBefore(lower, i))
         return true;
     }
   }

@@ -10,6 +10,7 @@ import type { Authenticator } from '../../authn/authenticator.js';
 import { AUTHENTICATOR_FACTORIES, findFactory } from '../../authn/registry.js';
 import { authenticateAllOf, authenticateAnyOf, type AuthOutcome } from '../../authn/combine.js';
 import { bruteForceGuard } from '../../authn/brute-force-service.js';
+import type { FailureVerdict } from '../../authn/brute-force.js';
 import { takeQueryParam } from '../../authn/query-param.js';
 import { compileIdentityHeaders, DEFAULT_FORWARD_HEADERS } from '../../authn/identity-headers.js';
 import { CellCounter, type CounterCell } from '../../observe/metric-cells.js';
@@ -300,19 +301,16 @@ export default defineStage<RouteAuthenticationConfig>({
         failure.credentialId !== undefined && authenticator.method === 'api_key'
           ? guard.countFailure('key', failure.credentialId)
           : undefined;
-      // counted in this process: answered without a promise unless the answer is delayed
-      if (!(byIp instanceof Promise) && !(byKey instanceof Promise)) {
-        const delayMs = Math.max(byIp.delayMs, byKey?.delayMs ?? 0);
+      const answer = (ip: FailureVerdict, key: FailureVerdict | undefined): Promise<never> => {
+        const delayMs = Math.max(ip.delayMs, key?.delayMs ?? 0);
         if (delayMs === 0) throw error;
         return sleep(delayMs).then(() => {
           throw error;
         });
-      }
-      return Promise.all([byIp, byKey]).then(async ([ip, key]) => {
-        const delayMs = Math.max(ip.delayMs, key?.delayMs ?? 0);
-        if (delayMs > 0) await sleep(delayMs);
-        throw error;
-      });
+      };
+      // counted in this process: answered without a promise unless the answer is delayed
+      if (!(byIp instanceof Promise) && !(byKey instanceof Promise)) return answer(byIp, byKey);
+      return Promise.all([byIp, byKey]).then(([ip, key]) => answer(ip, key));
     };
 
     const evaluate =

@@ -2,10 +2,10 @@ import { LRUCache } from 'lru-cache';
 import type { Consumer, CredentialStore } from '../store/types.js';
 
 /**
- * Consumers named by certificate mappings (`consumerId` or `consumer` name), cached per process
- * and dropped on any consumer change reported by the store's change feed (any node, ~1 s).
+ * Consumers by id or name (certificate mappings, the built-in issuer's tokens), cached per
+ * process and dropped on any consumer change reported by the store's change feed (any node, ~1 s).
  */
-export class CertificateConsumers {
+export class ConsumerCache {
   readonly #cache = new LRUCache<string, { consumer: Consumer | null }>({ max: 10_000, ttl: 60_000 });
   readonly #unsubscribe: () => void;
 
