@@ -2,6 +2,22 @@ import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import type { UpstreamConfig } from '../config/types.js';
 
+/** An upstream's timeouts with their defaults (ms; 0 = none). */
+export function upstreamTimeouts(config: UpstreamConfig): {
+  connectMs: number;
+  headersMs: number;
+  bodyMs: number;
+  totalMs: number;
+} {
+  const t = config.timeouts;
+  return {
+    connectMs: t?.connectMs ?? 5_000,
+    headersMs: t?.headersMs ?? 60_000,
+    bodyMs: t?.bodyMs ?? 300_000,
+    totalMs: t?.totalMs ?? 0,
+  };
+}
+
 /** One upstream target: its connection pool and health state. */
 export class Target {
   readonly origin: string;
@@ -22,8 +38,9 @@ export class Target {
     this.origin = parsed.origin;
     this.weight = weight;
     const tls = config.tls;
+    const timeouts = upstreamTimeouts(config);
     const connect: Record<string, unknown> = {
-      timeout: config.timeouts?.connectMs ?? 5_000,
+      timeout: timeouts.connectMs,
       keepAlive: true,
     };
     if (parsed.protocol === 'https:') {
@@ -39,8 +56,9 @@ export class Target {
       pipelining: 1,
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
-      headersTimeout: config.timeouts?.headersMs ?? 60_000,
-      bodyTimeout: config.timeouts?.bodyMs ?? 300_000,
+      // For health checks and WebSocket handshakes; proxied exchanges set their own (upstream.ts).
+      headersTimeout: timeouts.headersMs,
+      bodyTimeout: timeouts.bodyMs,
       connect,
     });
   }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/types.js';
@@ -7,7 +8,8 @@ import type { Metrics } from '../observe/metrics.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { endToEndResponseHeaderList, endToEndResponseHeaders, headerListToRecord } from './headers.js';
 import { RetryBudget } from './retry-budget.js';
-import { Target } from './target.js';
+import { DeadlineWatch, sweepIntervalFor, type Watched } from './deadline-watch.js';
+import { Target, upstreamTimeouts } from './target.js';
 
 export interface UpstreamRequest {
   readonly method: string;
@@ -113,7 +115,14 @@ export class Upstream {
   private readonly budget: RetryBudget;
   private readonly attempts: number;
   private readonly retryStatus: ReadonlySet<number>;
-  private readonly totalMs: number;
+  /** @internal Timeouts (ms, 0 = none) and the watch that enforces them, read by {@link Exchange}. */
+  readonly headersMs: number;
+  /** @internal */
+  readonly bodyMs: number;
+  /** @internal */
+  readonly totalMs: number;
+  /** @internal */
+  readonly deadlines: DeadlineWatch;
   private readonly ejectAfter: number;
   private readonly ejectionMs: number;
   private healthTimer: NodeJS.Timeout | undefined;
@@ -137,7 +146,11 @@ export class Upstream {
     this.budget = new RetryBudget(config.retries?.budgetPercent ?? 20);
     this.attempts = config.retries?.attempts ?? 1;
     this.retryStatus = new Set(config.retries?.onStatus ?? [502, 503, 504]);
-    this.totalMs = config.timeouts?.totalMs ?? 0;
+    const timeouts = upstreamTimeouts(config);
+    this.headersMs = timeouts.headersMs;
+    this.bodyMs = timeouts.bodyMs;
+    this.totalMs = timeouts.totalMs;
+    this.deadlines = new DeadlineWatch(sweepIntervalFor([this.headersMs, this.bodyMs, this.totalMs]));
     this.ejectAfter = config.outlierDetection?.consecutiveFailures ?? 5;
     this.ejectionMs = config.outlierDetection?.ejectionMs ?? 30_000;
     for (const t of this.targets) this.metrics.upstreamHealthy.set({ upstream: name, target: t.origin }, 1);
@@ -251,11 +264,6 @@ export class Upstream {
     return attempt < this.attempts && code === 'upstream_unavailable' && this.budget.tryRetry();
   }
 
-  /** @internal The total timeout (0: none). */
-  get totalTimeoutMs(): number {
-    return this.totalMs;
-  }
-
   /** @internal Picks a target for an attempt, or throws the error to answer with. */
   acquire(previous: Target | undefined): Target {
     const now = Date.now();
@@ -300,6 +308,7 @@ export class Upstream {
   async close(): Promise<void> {
     this.closed = true;
     if (this.healthTimer) clearInterval(this.healthTimer);
+    this.deadlines.stop();
     await Promise.all(this.targets.map((t) => t.pool.close().catch(() => undefined)));
   }
 }
@@ -330,14 +339,46 @@ export function mapUpstreamError(error: unknown, aborted: AbortReason | undefine
 /** Body bytes drained (to keep the connection) from an answer nobody wants, before aborting. */
 const DRAIN_LIMIT = 64 * 1024;
 
-/** One upstream exchange on undici's dispatch API (legacy handler methods: no wrapper per call). */
-class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
+/** A finished exchange's sink and request: nothing of the client's exchange is kept. */
+const DETACHED: UpstreamSink = {
+  onHead: () => undefined,
+  onData: () => true,
+  onEnd: () => undefined,
+  onError: () => undefined,
+};
+const DETACHED_REQUEST: UpstreamRequest = { method: 'GET', path: '/', headers: [], body: undefined };
+
+/** What an exchange's timeouts watch (streamed uploads are timed by undici, see `start`). */
+const UNTIMED = 0;
+const AWAITING_HEADERS = 1;
+const RECEIVING_BODY = 2;
+
+/**
+ * One upstream exchange on undici's dispatch API (legacy handler methods: no wrapper per call).
+ * Its headers, body-idle and total timeouts are deadlines checked by the upstream's
+ * {@link DeadlineWatch}: no timer per exchange (see deadline-watch.ts for why).
+ */
+class Exchange implements Dispatcher.DispatchHandler, UpstreamCall, Watched {
+  watchPrev: Watched | undefined = undefined;
+  watchNext: Watched | undefined = undefined;
+  watching = false;
   private attempt = 0;
   private target: Target | undefined;
   private released = true;
   private abortUndici: ((error: Error) => void) | undefined;
   private aborted: AbortReason | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** The error a timeout aborts with (given to undici, or in `onConnect` if not yet connected). */
+  private abortError: Error | undefined;
+  /** Streamed request bodies are timed by undici: their headers wait starts when the upload ends. */
+  private readonly timed: boolean;
+  private phase = UNTIMED;
+  /** `performance.now()` past which the current phase has timed out. */
+  private phaseDeadline = Infinity;
+  private readonly totalDeadline: number;
+  /** A body chunk arrived (or the client resumed a paused body) since the last sweep. */
+  private activity = false;
+  /** The client is slow and has paused the body: the upstream is not idle. */
+  private paused = false;
   /** Draining an answer that will be retried (or that nobody wants): chunks are dropped. */
   private draining = false;
   private drained = 0;
@@ -349,14 +390,20 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
   private status = 0;
   private readonly retryable: boolean;
 
+  private request: UpstreamRequest;
+  private sink: UpstreamSink;
+
   constructor(
     private readonly upstream: Upstream,
-    private readonly request: UpstreamRequest,
-    private readonly sink: UpstreamSink,
+    request: UpstreamRequest,
+    sink: UpstreamSink,
   ) {
+    this.request = request;
+    this.sink = sink;
     this.retryable = upstream.canRetry(request);
-    const total = upstream.totalTimeoutMs;
-    if (total > 0) this.timer = setTimeout(() => this.abort('timeout'), total);
+    this.timed = request.body === undefined || Buffer.isBuffer(request.body);
+    const total = upstream.totalMs;
+    this.totalDeadline = total > 0 ? performance.now() + total : Infinity;
   }
 
   start(): void {
@@ -371,6 +418,13 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
     this.released = false;
     this.draining = false;
     this.abortUndici = undefined;
+    const upstream = this.upstream;
+    if (this.timed) {
+      // From the dispatch, so time spent waiting for a pooled connection counts too.
+      this.phase = AWAITING_HEADERS;
+      this.phaseDeadline = upstream.headersMs > 0 ? performance.now() + upstream.headersMs : Infinity;
+    }
+    if (this.timed || this.totalDeadline !== Infinity) upstream.deadlines.watch(this);
     const request = this.request;
     target.pool.dispatch(
       {
@@ -378,6 +432,10 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
         path: request.path,
         headers: request.headers,
         body: request.body ?? null,
+        // A streamed upload is still being sent while undici waits for the headers; undici's own
+        // timers know that (they do not fire while the upload flows). 0: the watch times it.
+        headersTimeout: this.timed ? 0 : upstream.headersMs,
+        bodyTimeout: this.timed ? 0 : upstream.bodyMs,
       },
       this,
     );
@@ -394,19 +452,50 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
       return;
     }
     this.aborted = reason;
-    clearTimeout(this.timer);
-    this.abortUndici?.(new Error(`upstream call aborted: ${reason}`));
+    this.upstream.deadlines.unwatch(this);
+    this.abortUndici?.(this.abortError ?? new Error(`upstream call aborted: ${reason}`));
+  }
+
+  isExpired(now: number): boolean {
+    if (now >= this.totalDeadline) {
+      this.abortError = new Error('upstream call aborted: total timeout');
+      return true;
+    }
+    if (this.phase === AWAITING_HEADERS) {
+      if (now < this.phaseDeadline) return false;
+      this.abortError = new undiciErrors.HeadersTimeoutError();
+      return true;
+    }
+    if (this.phase === RECEIVING_BODY) {
+      if (this.activity || this.paused) {
+        this.activity = false;
+        this.phaseDeadline = this.upstream.bodyMs > 0 ? now + this.upstream.bodyMs : Infinity;
+        return false;
+      }
+      if (now < this.phaseDeadline) return false;
+      this.abortError = new undiciErrors.BodyTimeoutError();
+      return true;
+    }
+    return false;
+  }
+
+  expire(): void {
+    this.abort('timeout');
   }
 
   onConnect(abort: (error: Error) => void): void {
     if (this.aborted !== undefined) {
-      abort(new Error(`upstream call aborted: ${this.aborted}`));
+      abort(this.abortError ?? new Error(`upstream call aborted: ${this.aborted}`));
       return;
     }
     this.abortUndici = abort;
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.timed) {
+      this.phase = RECEIVING_BODY;
+      this.activity = true;
+    }
     if (this.retryable && this.upstream.retryOn(statusCode, this.attempt)) {
       this.releaseTarget(false);
       this.draining = true;
@@ -416,12 +505,22 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
     this.headSent = true;
     this.resume = resume;
     const head = new Head(statusCode, rawHeaders, this.target!.origin);
-    this.sink.onHead(head, resume);
+    this.sink.onHead(
+      head,
+      this.timed
+        ? () => {
+            this.paused = false;
+            this.activity = true;
+            resume();
+          }
+        : resume,
+    );
     head.seal();
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    this.activity = true;
     if (this.draining) {
       this.drained += chunk.length;
       if (this.drained > DRAIN_LIMIT && !this.cut) {
@@ -431,7 +530,9 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
       }
       return true;
     }
-    return this.sink.onData(chunk);
+    if (this.sink.onData(chunk)) return true;
+    this.paused = true;
+    return false;
   }
 
   onComplete(): void {
@@ -440,10 +541,9 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
       this.nextAttempt();
       return;
     }
-    this.finished = true;
-    clearTimeout(this.timer);
+    const sink = this.finish();
     this.releaseTarget(this.status < 500);
-    if (!this.draining) this.sink.onEnd();
+    if (!this.draining) sink.onEnd();
   }
 
   onError(error: Error): void {
@@ -456,21 +556,18 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
     const reason = this.aborted;
     if (reason === 'discarded' || (this.draining && this.headSent)) {
       // We cut an unwanted body: not the upstream's fault.
-      this.finished = true;
-      clearTimeout(this.timer);
+      this.finish();
       this.releaseTarget(this.status < 500);
       return;
     }
     this.releaseTarget(false);
     if (reason === 'client_closed') {
-      this.finished = true;
+      this.finish();
       return;
     }
     const mapped = mapUpstreamError(error, reason);
     if (this.headSent) {
-      this.finished = true;
-      clearTimeout(this.timer);
-      this.sink.onError(mapped, true);
+      this.finish().onError(mapped, true);
       return;
     }
     if (reason === undefined && this.retryable && this.upstream.retryOnError(mapped.code, this.attempt)) {
@@ -488,9 +585,22 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall {
   }
 
   private fail(error: GatewayError): void {
+    this.finish().onError(error, false);
+  }
+
+  /**
+   * Ends the exchange and returns its sink. undici keeps a finished request (and so this handler)
+   * in its connection's queue for up to 256 more requests: the references to the client's
+   * request and response are dropped here so that they die young instead of with it.
+   */
+  private finish(): UpstreamSink {
     this.finished = true;
-    clearTimeout(this.timer);
-    this.sink.onError(error, false);
+    this.upstream.deadlines.unwatch(this);
+    const sink = this.sink;
+    this.sink = DETACHED;
+    this.request = DETACHED_REQUEST;
+    this.resume = undefined;
+    return sink;
   }
 
   private releaseTarget(ok: boolean): void {
