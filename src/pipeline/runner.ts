@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { newRequestId, newTraceparent } from './ids.js';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -177,7 +177,7 @@ export class Runner {
     const protocol: 'http' | 'https' =
       encrypted || (peerTrusted && headers['x-forwarded-proto'] === 'https') ? 'https' : 'http';
     const incomingId = headers['x-request-id'];
-    const id = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    const id = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : newRequestId();
 
     let ctx: Context | undefined;
     const done = (summaryStatus: number, aborted: boolean) => {
@@ -794,21 +794,6 @@ class Relay implements UpstreamSink {
     this.discard();
     settle?.reject(error);
   }
-}
-
-/** Random bytes for trace ids, refilled in blocks: one syscall-free slice per request. */
-const traceEntropy = Buffer.allocUnsafe(24 * 256);
-let traceOffset = traceEntropy.length;
-
-/** A new W3C traceparent (version 00, random trace and parent ids, sampled). */
-function newTraceparent(): string {
-  if (traceOffset === traceEntropy.length) {
-    randomFillSync(traceEntropy);
-    traceOffset = 0;
-  }
-  const at = traceOffset;
-  traceOffset += 24;
-  return `00-${traceEntropy.toString('hex', at, at + 16)}-${traceEntropy.toString('hex', at + 16, at + 24)}-01`;
 }
 
 function hostOf(headers: IncomingHttpHeaders): string {

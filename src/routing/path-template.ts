@@ -4,7 +4,11 @@ export interface PathTemplate {
   readonly segments: readonly ({ readonly literal: string } | { readonly param: string })[];
   /** Number of literal segments: more literals = more specific. */
   readonly literalCount: number;
-  match(segments: readonly string[]): Record<string, string> | undefined;
+  /**
+   * The params when `segments` fit the template; their values are read from `values` (the same
+   * segments before case folding, when routing is case-insensitive).
+   */
+  match(segments: readonly string[], values?: readonly string[]): Record<string, string> | undefined;
 }
 
 export function splitPath(path: string): string[] {
@@ -34,7 +38,7 @@ export function compilePathTemplate(source: string): PathTemplate {
     source,
     segments,
     literalCount,
-    match(parts) {
+    match(parts, values = parts) {
       if (parts.length !== segments.length) return undefined;
       let params: Record<string, string> | undefined;
       for (let i = 0; i < segments.length; i++) {
@@ -46,7 +50,7 @@ export function compilePathTemplate(source: string): PathTemplate {
           if (part === '') return undefined;
           let value: string;
           try {
-            value = decodeURIComponent(part);
+            value = decodeURIComponent(values[i]!);
           } catch {
             return undefined;
           }

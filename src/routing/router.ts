@@ -23,6 +23,8 @@ interface Candidate<T> {
   readonly template?: PathTemplate;
   readonly prefix?: string;
   readonly rank: number;
+  /** The lookup answer for exact and prefix candidates (no params), made once and frozen. */
+  readonly matched: RouteLookup<T>;
 }
 
 interface HostTable<T> {
@@ -102,71 +104,105 @@ export class Router<T> {
         template.segments.forEach((s, i) => {
           if ('literal' in s) rank += 1 / (i + 1);
         });
-        return { value: spec.value, methods, order, kind: 'template', template, rank };
+        return { value: spec.value, methods, order, kind: 'template', template, rank, matched: NO_MATCH };
       }
-      return { value: spec.value, methods, order, kind: 'exact', exact: path, rank: 0 };
+      return {
+        value: spec.value,
+        methods,
+        order,
+        kind: 'exact',
+        exact: path,
+        rank: 0,
+        matched: matchOf(spec.value),
+      };
     }
     const prefix = fold(trimSlash(spec.pathPrefix ?? '/'));
-    return { value: spec.value, methods, order, kind: 'prefix', prefix, rank: prefix.length };
+    return {
+      value: spec.value,
+      methods,
+      order,
+      kind: 'prefix',
+      prefix,
+      rank: prefix.length,
+      matched: matchOf(spec.value),
+    };
   }
 
   lookup(host: string, method: string, path: string): RouteLookup<T> {
-    const allow = new Set<string>();
     const exact = this.exactHosts.get(host);
-    if (exact) {
-      const found = this.lookupIn(exact, method, path, allow);
-      if (found) return found;
-    }
-    for (const { suffix, table } of this.wildcardHosts) {
-      if (host.length > suffix.length && host.endsWith(suffix)) {
-        const found = this.lookupIn(table, method, path, allow);
-        if (found) return found;
-        break;
-      }
-    }
-    const found = this.lookupIn(this.anyHost, method, path, allow);
+    const wildcard = this.wildcardFor(host);
+    const found =
+      (exact && this.find(exact, method, path, undefined)) ||
+      (wildcard && this.find(wildcard, method, path, undefined)) ||
+      this.find(this.anyHost, method, path, undefined);
     if (found) return found;
+    // A miss (rare): the same walk again, gathering the methods the path would accept for `Allow`.
+    const allow = new Set<string>();
+    if (exact) this.find(exact, method, path, allow);
+    if (wildcard) this.find(wildcard, method, path, allow);
+    this.find(this.anyHost, method, path, allow);
     if (allow.size > 0) return { kind: 'method_not_allowed', allow: [...allow].sort() };
     return { kind: 'not_found' };
   }
 
-  private lookupIn(
+  /** The table of the longest wildcard host suffix that `host` ends with. */
+  private wildcardFor(host: string): HostTable<T> | undefined {
+    for (const { suffix, table } of this.wildcardHosts) {
+      if (host.length > suffix.length && host.endsWith(suffix)) return table;
+    }
+    return undefined;
+  }
+
+  /**
+   * The first candidate of `table` matching `rawPath` and accepting `method`. With `allow`, the
+   * methods of candidates that match the path but not the method are added to it.
+   */
+  private find(
     table: HostTable<T>,
     method: string,
     rawPath: string,
-    allow: Set<string>,
+    allow: Set<string> | undefined,
   ): RouteLookup<T> | undefined {
     const path = trimSlash(this.options.caseInsensitive ? rawPath.toLowerCase() : rawPath);
-    const accepts = (c: Candidate<T>) => {
-      if (c.methods === undefined || c.methods.has(method) || (method === 'HEAD' && c.methods.has('GET')))
-        return true;
-      for (const m of c.methods) allow.add(m);
-      return false;
-    };
     const exact = table.exact.get(path);
     if (exact) {
-      for (const c of exact) if (accepts(c)) return { kind: 'match', value: c.value, params: {} };
+      for (const c of exact) if (accepts(c, method, allow)) return c.matched;
     }
     if (table.templates.length > 0) {
       const parts = splitPath(rawPath);
       const folded = this.options.caseInsensitive ? parts.map((p) => p.toLowerCase()) : parts;
       for (const c of table.templates) {
-        const params = c.template!.match(folded);
-        if (params && accepts(c)) {
-          if (this.options.caseInsensitive)
-            return { kind: 'match', value: c.value, params: c.template!.match(parts) ?? params };
-          return { kind: 'match', value: c.value, params };
-        }
+        const params = c.template!.match(folded, parts);
+        if (params && accepts(c, method, allow)) return { kind: 'match', value: c.value, params };
       }
     }
     for (const c of table.prefixes) {
       const prefix = c.prefix!;
-      if (prefix === '' || path === prefix || path.startsWith(prefix + '/')) {
-        if (accepts(c)) return { kind: 'match', value: c.value, params: {} };
+      if (
+        prefix === '' ||
+        (path.startsWith(prefix) &&
+          (path.length === prefix.length || path.charCodeAt(prefix.length) === 47)) /* / */
+      ) {
+        if (accepts(c, method, allow)) return c.matched;
       }
     }
     return undefined;
   }
+}
+
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+const NO_MATCH = Object.freeze({ kind: 'not_found' as const });
+
+function matchOf<T>(value: T): RouteLookup<T> {
+  return Object.freeze({ kind: 'match' as const, value, params: NO_PARAMS });
+}
+
+/** Whether `c` takes `method` (HEAD goes where GET does); if not, its methods join `allow`. */
+function accepts<T>(c: Candidate<T>, method: string, allow: Set<string> | undefined): boolean {
+  const methods = c.methods;
+  if (methods === undefined || methods.has(method) || (method === 'HEAD' && methods.has('GET'))) return true;
+  if (allow !== undefined) for (const m of methods) allow.add(m);
+  return false;
 }
 
 function newTable<T>(): HostTable<T> {
