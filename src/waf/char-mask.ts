@@ -1,4 +1,10 @@
-import { CATALOGUE_NAMES, hexLiteralEnd, SIGNAL_HASHES, SIGNAL_WORDS } from './sql-tokens.js';
+import {
+  CATALOGUE_NAMES,
+  DOTTED_CATALOGUE,
+  hexLiteralEnd,
+  SIGNAL_HASHES,
+  SIGNAL_WORDS,
+} from './sql-tokens.js';
 
 /**
  * One pass over a value records which metacharacters it contains, so each detector can be
@@ -41,7 +47,10 @@ export const C = {
   call: 1 << 26,
   /** `\t`: with newline (`\n \r`) and control (`\v \f`), the SQL lexer's blanks other than the space. */
   tab: 1 << 28,
-  /** A signal word that is a system catalogue name (sql-tokens.ts CATALOGUE_NAMES); sqlWord is set too. */
+  /**
+   * A signal word that is a system catalogue name or the schema of a dotted one (sql-tokens.ts
+   * CATALOGUE_NAMES, DOTTED_CATALOGUE); sqlWord is set too.
+   */
   catalogue: 1 << 29,
 } as const;
 
@@ -194,7 +203,7 @@ const MAX_WORD = Math.max(...[...SIGNAL_WORDS].map((w) => w.length));
 /** A signal word and the mask bits it sets (wordBits). */
 type SignalEntry = readonly [string, number];
 function wordBits(lowerWord: string): number {
-  return C.sqlWord | (CATALOGUE_NAMES.has(lowerWord) ? C.catalogue : 0);
+  return C.sqlWord | (CATALOGUE_NAMES.has(lowerWord) || DOTTED_CATALOGUE.has(lowerWord) ? C.catalogue : 0);
 }
 
 /**

@@ -89,11 +89,14 @@ export const CATALOGUE_NAMES: ReadonlySet<string> = new Set([
   'all_tab_columns',
   'user_objects',
   'msysobjects',
-  'mysql.user',
-  'master..sysdatabases',
-  'sys.objects',
-  'sys.tables',
-  'sys.databases',
+]);
+/**
+ * Catalogue names written `schema.name`, which the lexer reads as three tokens (`mysql` `.`
+ * `user`): schema → names (rule `sqli.catalogue`; `master..sysdatabases` is the `master.` rule).
+ */
+export const DOTTED_CATALOGUE: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['mysql', new Set(['user', 'db'])],
+  ['sys', new Set(['objects', 'tables', 'columns', 'databases', 'sql_logins', 'server_principals'])],
 ]);
 /** Words whose presence makes the unquoted reading worth doing. */
 export const SIGNAL_WORDS: ReadonlySet<string> = new Set([

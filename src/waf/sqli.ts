@@ -2,6 +2,7 @@ import { C, charMask } from './char-mask.js';
 import type { Paranoia, RuleHit } from './classes.js';
 import {
   CATALOGUE_NAMES,
+  DOTTED_CATALOGUE,
   SIGNAL_WORDS,
   isSpace,
   isWordChar,
@@ -380,6 +381,12 @@ function anywhere(tokens: Tokens, level: Paranoia): RuleHit {
         if (CATALOGUE_NAMES.has(tok.value)) return 'sqli.catalogue';
         if (tok.value === 'master' && type(tokens, i + 1) === '.') return 'sqli.catalogue';
         if (
+          type(tokens, i + 1) === '.' &&
+          type(tokens, i + 2) === 'n' &&
+          DOTTED_CATALOGUE.get(tok.value)?.has(value(tokens, i + 2)) === true
+        )
+          return 'sqli.catalogue';
+        if (
           (tok.value.startsWith('xp_') || tok.value.startsWith('sp_')) &&
           type(tokens, i - 1) === 'E' &&
           (value(tokens, i - 1) === 'exec' || value(tokens, i - 1) === 'execute')
@@ -473,8 +480,8 @@ export function mayBeSql(mask: number, lower: string, level: Paranoia = 1): bool
   );
 }
 
-/** The catalogue names the lexer can read as one word (no `.` inside). */
-const CATALOGUE_TOKENS = [...CATALOGUE_NAMES].filter((name) => !name.includes('.'));
+/** The catalogue names and the schemas of dotted ones (words the lexer reads whole). */
+const CATALOGUE_TOKENS = [...CATALOGUE_NAMES, ...DOTTED_CATALOGUE.keys()];
 
 /**
  * A catalogue name (`pg_catalog`), which mayBeSql passes in a value with a `.`: alone it may be

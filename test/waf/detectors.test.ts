@@ -323,6 +323,26 @@ describe('system catalogue names in a value with a dot (level 1)', () => {
     assert.equal(sqli.inspectValue('pg_\0user.x', false)?.rule, 'sqli.catalogue');
     assert.equal(sqli.inspectValue('\0 pg_userload x. master.', false), undefined);
   });
+  test('schema-qualified catalogue names (mysql.user, sys.objects) are refused; near misses pass', () => {
+    const sqli = new Inspector({ paranoia: 1, classes: new Set(['sqli']) });
+    for (const attack of [
+      'mysql.user',
+      'MySQL.User',
+      'mysql . user',
+      'select user, authentication_string from mysql.user',
+      'x from sys.objects',
+      'SYS.SQL_LOGINS',
+      'sys.server_principals',
+    ])
+      assert.equal(sqli.inspectValue(attack, false)?.rule, 'sqli.catalogue', JSON.stringify(attack));
+    for (const value of [
+      'import sys; sys.stdout.write(x)',
+      'mysql.users_guide',
+      'mysql user manual',
+      'sys admin.',
+    ])
+      assert.equal(sqli.inspectValue(value, false), undefined, value);
+  });
   test('a lone name without SQL punctuation or a dot, and master before a full stop, pass', () => {
     for (const value of ['pg_user', 'all_tables', 'user_tables', 'He finished his master. Then he left.'])
       assert.equal(pl1.inspectValue(value, false), undefined, value);

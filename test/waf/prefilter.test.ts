@@ -13,6 +13,7 @@ import {
 } from '../../src/waf/sqli.js';
 import {
   CATALOGUE_NAMES,
+  DOTTED_CATALOGUE,
   SIGNAL_HASHES,
   SIGNAL_WORDS,
   TWO_CHAR_OPS,
@@ -154,6 +155,18 @@ const STATEMENT_PIECES = [
   ...[' u', ' as u', ' u from', ' users u set', ' from users u'],
   // catalogue names with a dot and no other punctuation (`pg_catalog.pg_user`), and `master.`
   ...['pg_catalog.pg_user', ' user_tables', '.', ' pg_user', 'x.', '\u00a0', ' master.'],
+  // dotted catalogue names (`mysql.user`), near misses and their schemas alone
+  ...[
+    'mysql.user',
+    'SYS.OBJECTS',
+    'sys . tables',
+    'sys.stdout',
+    ' mysql',
+    'sys',
+    '.user',
+    '.objects',
+    'mysql.users',
+  ],
 ];
 
 /** Values built around statement words, among the other pieces. */
@@ -343,7 +356,14 @@ describe('attacks the pre-filter must not let through (level 1)', () => {
 /** Whether a reading of `text` (unquoted, after `'`, after `"`) has a catalogue name token. */
 function hasCatalogueName(text: string): boolean {
   return (['', "'", '"'] as const).some((quote) =>
-    tokenizeSql(text, quote).some((t) => t.type === 'n' && CATALOGUE_NAMES.has(t.value)),
+    tokenizeSql(text, quote).some(
+      (t, i, all) =>
+        t.type === 'n' &&
+        (CATALOGUE_NAMES.has(t.value) ||
+          (all[i + 1]?.type === '.' &&
+            all[i + 2]?.type === 'n' &&
+            DOTTED_CATALOGUE.get(t.value)?.has(all[i + 2]!.value) === true)),
+    ),
   );
 }
 
@@ -433,7 +453,7 @@ function referenceCharMask(value: string): number {
   const signal = (start: number, end: number, hash: number): number => {
     const lower = value.slice(start, end).toLowerCase();
     if (end - start > 20 || !SIGNAL_HASHES.has(hash) || !SIGNAL_WORDS.has(lower)) return 0;
-    return C.sqlWord | (CATALOGUE_NAMES.has(lower) ? C.catalogue : 0);
+    return C.sqlWord | (CATALOGUE_NAMES.has(lower) || DOTTED_CATALOGUE.has(lower) ? C.catalogue : 0);
   };
   const signalAt = (from: number, end: number): number => {
     let h = 0;
