@@ -404,6 +404,7 @@ export class Runner {
       path: ctx.route.rewritePath(ctx.path) + (ctx.query ? '?' + ctx.query : ''),
       headers: this.upstreamRequestHeaders(ctx, upstream, false),
       host: req.headers.host,
+      scheme: ctx.protocol,
       requestId: ctx.id,
       setCall: (call) => (ctx.upstreamCall = call),
       writeHead: (status, headers) => {

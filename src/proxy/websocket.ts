@@ -88,6 +88,8 @@ export interface TunnelRequest {
   readonly headers: string[];
   /** `Host` the client addressed (with port), for the same-origin check. */
   readonly host: string | undefined;
+  /** The scheme the client used (`https` also behind a trusted TLS-terminating proxy). */
+  readonly scheme: 'http' | 'https';
   readonly requestId: string;
   /** Registers the running upstream handshake, so a client that leaves aborts it. */
   setCall(call: UpstreamCall): void;
@@ -151,7 +153,7 @@ export class WebSocketTunnels {
       request.fail(new GatewayError('websocket_not_enabled', { reason: 'route_without_websocket' }));
       return;
     }
-    const refusal = checkHandshake(req, policy, request.host);
+    const refusal = checkHandshake(req, policy, request.host, request.scheme);
     if (refusal) {
       request.fail(refusal);
       return;
@@ -293,6 +295,7 @@ function checkHandshake(
   req: IncomingMessage,
   policy: WebSocketPolicy,
   host: string | undefined,
+  scheme: 'http' | 'https',
 ): GatewayError | undefined {
   const headers = req.headers;
   if (req.method !== 'GET' || req.httpVersion !== '1.1')
@@ -309,7 +312,7 @@ function checkHandshake(
     return new GatewayError('bad_request', { reason: 'websocket_handshake_with_body' });
   const origin = headers.origin;
   if (origin === undefined || policy.anyOrigin) return undefined;
-  if (!originAllowed(origin, policy.origins, host))
+  if (!originAllowed(origin, policy.origins, host, scheme))
     return new GatewayError('websocket_origin_forbidden', { reason: 'origin_not_allowed' });
   return undefined;
 }
@@ -318,10 +321,13 @@ function originAllowed(
   origin: string,
   allowed: ReadonlySet<string> | undefined,
   host: string | undefined,
+  scheme: 'http' | 'https',
 ): boolean {
   const value = origin.trim().toLowerCase();
   if (allowed !== undefined) return allowed.has(value);
-  // Same origin: the page's host (and port) is the host the handshake addressed.
+  // Same origin: the page's scheme, host and port are those the handshake addressed. The scheme
+  // matters: a plain-http page (which anyone on the network can inject script into) is another
+  // origin than the https endpoint that its browser would send the user's cookies to.
   if (host === undefined) return false;
   let url: URL;
   try {
@@ -329,6 +335,5 @@ function originAllowed(
   } catch {
     return false;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-  return url.host === host.toLowerCase();
+  return url.protocol === `${scheme}:` && url.host === host.toLowerCase();
 }

@@ -189,10 +189,27 @@ describe('WebSocket proxying', () => {
     assert.equal(up.handshakes[0]!.headers['x-forwarded-proto'], 'https');
     ws.close();
     await once(ws, 'close');
+    // A page of the same host over plain http is another origin for the wss endpoint.
+    const host = new URL(gw.urls[0]!).host;
+    const secure = await openClient(gw.urls[0]!.replace(/^https/, 'wss') + '/chat', {
+      rejectUnauthorized: false,
+      origin: `https://${host}`,
+    });
+    assert.deepEqual(await secure.next(1), ['hello from upstream']);
+    secure.ws.close();
+    await once(secure.ws, 'close');
+    await assert.rejects(
+      openClient(gw.urls[0]!.replace(/^https/, 'wss') + '/chat', {
+        rejectUnauthorized: false,
+        origin: `http://${host}`,
+      }),
+      /403/,
+    );
+    assert.equal(up.handshakes.length, 2, 'the refused handshake never reached the upstream');
     const redirecting = await rawHandshake(Number(new URL(gw.urls[1]!).port), '/chat');
     assert.equal(redirecting.status, 403);
     assert.equal(problemCode(redirecting), 'websocket_not_enabled');
-    assert.equal(up.handshakes.length, 1);
+    assert.equal(up.handshakes.length, 2);
   });
 
   test('stopping the gateway cuts open tunnels at once', async () => {
@@ -351,6 +368,8 @@ describe('WebSocket proxying', () => {
       ['/same', 'https://evil.example'],
       ['/same', 'null'],
       ['/same', `http://127.0.0.1:${port + 1}`],
+      // same host and port, other scheme: another origin (a plain-http page against wss, say)
+      ['/same', `https://127.0.0.1:${port}`],
       ['/listed', 'https://evil.example'],
       ['/listed', `http://127.0.0.1:${port}`],
       ['/listed', 'https://app.example.com.evil.example'],
