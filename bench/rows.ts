@@ -145,6 +145,18 @@ export const ROWS: readonly Row[] = [
   },
   {
     kind: 'gateway',
+    id: 'plain-stgc',
+    label: 'plain proxy with node --single-threaded-gc (no GC helper threads)',
+    compareTo: 'plain',
+    extra: true,
+    setup: async () => ({
+      config: publicRoute(),
+      load: { path: '/items/42', expectStatus: 200 },
+      nodeArgs: ['--single-threaded-gc'],
+    }),
+  },
+  {
+    kind: 'gateway',
     id: 'plain-log',
     label: 'Portcullis plain proxy, 1 worker, access log on (to /dev/null)',
     compareTo: 'plain',
