@@ -1,7 +1,7 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { errors as undiciErrors } from 'undici';
 import type { RouteConfig, WebSocketRouteConfig } from '../config/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -109,6 +109,10 @@ const SEC_WEBSOCKET_KEY = /^[A-Za-z0-9+/]{22}==$/;
 export class WebSocketTunnels {
   private readonly policies = new WeakMap<RouteConfig, WebSocketPolicy | null>();
   private readonly active = new Map<string, number>();
+  /** Open tunnels, read at scrape time for the byte counters. */
+  private readonly live = new Set<LiveTunnel>();
+  /** Bytes of closed tunnels by route. */
+  private readonly closedBytes = new Map<string, { fromClient: number; fromUpstream: number }>();
 
   constructor(
     private readonly logger: Logger,
@@ -131,6 +135,34 @@ export class WebSocketTunnels {
             for (const [route, count] of active) {
               reported.add(route);
               this.set({ route }, count);
+            }
+          },
+        }),
+    );
+    const live = this.live;
+    const closedBytes = this.closedBytes;
+    metrics?.metric(
+      'portcullis_websocket_bytes_total',
+      (registry) =>
+        new Counter({
+          name: 'portcullis_websocket_bytes_total',
+          help: 'Bytes relayed through WebSocket tunnels by route and direction (frames as sent, after the handshake)',
+          labelNames: ['route', 'direction'],
+          registers: [registry],
+          collect() {
+            // closed tunnels' totals plus what open ones have relayed so far, read from the sockets
+            const totals = new Map<string, { fromClient: number; fromUpstream: number }>();
+            for (const [route, bytes] of closedBytes) totals.set(route, { ...bytes });
+            for (const tunnel of live) {
+              const sum = totals.get(tunnel.route) ?? { fromClient: 0, fromUpstream: 0 };
+              sum.fromClient += tunnelBytes(tunnel).fromClient;
+              sum.fromUpstream += tunnelBytes(tunnel).fromUpstream;
+              totals.set(tunnel.route, sum);
+            }
+            this.reset();
+            for (const [route, bytes] of totals) {
+              this.inc({ route, direction: 'from_client' }, bytes.fromClient);
+              this.inc({ route, direction: 'from_upstream' }, bytes.fromUpstream);
             }
           },
         }),
@@ -232,7 +264,17 @@ export class WebSocketTunnels {
     requestId: string,
   ): void {
     const startedAt = Date.now();
+    const tunnel: LiveTunnel = {
+      route: routeName,
+      client: client as Socket,
+      upstream: upstream as Socket,
+      // the sockets' counts so far are the handshake's; `head` (sent with it) is relayed below
+      clientStart: (client as Socket).bytesRead - (head?.length ?? 0),
+      upstreamStart: (upstream as Socket).bytesRead,
+    };
+    this.live.add(tunnel);
     let ended = false;
+    let closes = 0;
     const end = (why: string) => {
       if (ended) return;
       ended = true;
@@ -242,6 +284,18 @@ export class WebSocketTunnels {
         'websocket tunnel closed',
       );
     };
+    // Once both sockets have closed their counts are final: they move to the closed totals.
+    const closed = () => {
+      if (++closes < 2) return;
+      this.live.delete(tunnel);
+      const bytes = tunnelBytes(tunnel);
+      const sum = this.closedBytes.get(routeName) ?? { fromClient: 0, fromUpstream: 0 };
+      sum.fromClient += bytes.fromClient;
+      sum.fromUpstream += bytes.fromUpstream;
+      this.closedBytes.set(routeName, sum);
+    };
+    client.once('close', closed);
+    upstream.once('close', closed);
     // Either side closing ends the other after what it already sent has been written.
     const closeOther = (other: Duplex, why: string) => () => {
       end(why);
@@ -264,6 +318,22 @@ export class WebSocketTunnels {
     client.pipe(upstream);
     upstream.pipe(client);
   }
+}
+
+interface LiveTunnel {
+  readonly route: string;
+  readonly client: Socket;
+  readonly upstream: Socket;
+  readonly clientStart: number;
+  readonly upstreamStart: number;
+}
+
+/** Bytes a tunnel has read from each side since the handshake (what it relays). */
+function tunnelBytes(tunnel: LiveTunnel): { fromClient: number; fromUpstream: number } {
+  return {
+    fromClient: Math.max(0, (tunnel.client.bytesRead ?? 0) - tunnel.clientStart),
+    fromUpstream: Math.max(0, (tunnel.upstream.bytesRead ?? 0) - tunnel.upstreamStart),
+  };
 }
 
 /** Answer headers not relayed on a 101 (framing and proxy hop-by-hop headers). */

@@ -511,6 +511,49 @@ describe('WebSocket proxying', () => {
     again.ws.close();
   });
 
+  test('bytes relayed each way are counted per route, while tunnels are open and after', async () => {
+    const up = await wsUpstream();
+    const gw = await gateway(
+      up.url,
+      [{ name: 'chat', match: { pathPrefix: '/' }, public: true, websocket: true }],
+      { admin: { host: '127.0.0.1', port: 0, token: randomBytes(32).toString('base64url') } },
+    );
+    const bytes = async (): Promise<{ fromClient: number; fromUpstream: number }> => {
+      const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+      const read = (direction: string) =>
+        Number(
+          new RegExp(
+            `portcullis_websocket_bytes_total\\{route="chat",direction="${direction}"\\} (\\d+)`,
+          ).exec(text)?.[1] ?? 'NaN',
+        );
+      return { fromClient: read('from_client'), fromUpstream: read('from_upstream') };
+    };
+    const client = await openClient(wsUrl(gw, '/chat'));
+    await client.next(1);
+    const payload = 'x'.repeat(1000);
+    for (let i = 0; i < 3; i++) client.ws.send(payload);
+    await client.next(4);
+    // 3 masked frames of 1000 bytes (8 bytes of framing each); 3 echoes of 1005 bytes (4 each)
+    const open = await bytes();
+    assert.ok(
+      open.fromClient >= 3024 && open.fromClient < 3100,
+      `from client while open: ${open.fromClient}`,
+    );
+    assert.ok(
+      open.fromUpstream >= 3027 && open.fromUpstream < 3100,
+      `from upstream while open: ${open.fromUpstream}`,
+    );
+    client.ws.close();
+    await once(client.ws, 'close');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closed = await bytes();
+    assert.ok(
+      closed.fromClient >= open.fromClient && closed.fromClient < 3150,
+      `after close: ${closed.fromClient}`,
+    );
+    assert.ok(closed.fromUpstream >= open.fromUpstream && closed.fromUpstream < 3150);
+  });
+
   test('a malformed websocket section stops the load with a precise message', async () => {
     for (const websocket of [
       'yes',
