@@ -453,7 +453,17 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall, Watched {
     }
     this.aborted = reason;
     this.upstream.deadlines.unwatch(this);
-    this.abortUndici?.(this.abortError ?? new Error(`upstream call aborted: ${reason}`));
+    const error = this.abortError ?? new Error(`upstream call aborted: ${reason}`);
+    if (this.abortUndici !== undefined) {
+      this.abortUndici(error);
+      return;
+    }
+    // Still waiting in the pool for a connection: undici aborts it when it gets one (onConnect),
+    // which may be long after a timeout. The client is answered now.
+    if (reason === 'timeout') {
+      this.releaseTarget(false);
+      this.fail(mapUpstreamError(error, reason));
+    }
   }
 
   isExpired(now: number): boolean {

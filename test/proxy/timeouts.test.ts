@@ -183,6 +183,46 @@ describe('upstream timeouts', () => {
     assert.ok(performance.now() - started >= 200);
   });
 
+  test('a request still waiting for a pooled connection gets its 504 at its own deadline', async () => {
+    let trickling = true;
+    const up = await upstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      if (req.url !== '/slow') {
+        res.end('fast');
+        return;
+      }
+      // holds the pool's only connection for 2 s, never idle for long (no body timeout)
+      let n = 0;
+      const tick = setInterval(() => {
+        res.write('.');
+        if (++n === 20) {
+          clearInterval(tick);
+          trickling = false;
+          res.end();
+        }
+      }, 100);
+    });
+    const gw = await startGateway({
+      upstreams: {
+        u: {
+          targets: [{ url: up.url }],
+          connections: 1,
+          timeouts: { headersMs: 300 },
+          retries: { attempts: 0 },
+        },
+      },
+      routes: [{ name: 'all', match: { pathPrefix: '/' }, upstream: 'u', public: true }],
+    });
+    cleanups.push(() => gw.close());
+    const slow = fetch(`${gw.url}/slow`).then((res) => res.text());
+    await sleep(100);
+    const queued = await fetch(`${gw.url}/fast`);
+    assert.equal(queued.status, 504);
+    assert.equal(((await queued.json()) as { code: string }).code, 'upstream_timeout');
+    assert.equal(trickling, true, 'answered before the connection it waited for was free');
+    assert.equal((await slow).length, 20);
+  });
+
   test('a slow client pausing the body longer than the body timeout is not cut', async () => {
     const size = 32 * 1024 * 1024;
     const up = await upstream((_req, res) => {
