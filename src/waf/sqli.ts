@@ -379,7 +379,14 @@ function anywhere(tokens: Tokens, level: Paranoia): RuleHit {
         break;
       case 'n':
         if (CATALOGUE_NAMES.has(tok.value)) return 'sqli.catalogue';
-        if (tok.value === 'master' && type(tokens, i + 1) === '.') return 'sqli.catalogue';
+        // a three-part name through the master database (`master..sysdatabases`,
+        // `master.dbo.xp_cmdshell`); `master.` then a word is the end of a sentence
+        if (
+          tok.value === 'master' &&
+          type(tokens, i + 1) === '.' &&
+          (type(tokens, i + 2) === '.' || (type(tokens, i + 2) === 'n' && type(tokens, i + 3) === '.'))
+        )
+          return 'sqli.catalogue';
         if (
           type(tokens, i + 1) === '.' &&
           type(tokens, i + 2) === 'n' &&

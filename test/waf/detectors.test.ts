@@ -290,8 +290,12 @@ describe('MSSQL stored procedures after exec (level 1)', () => {
       'exec master..xp_cmdshell',
       'exec master.dbo.xp_cmdshell',
       'EXEC Master..xp_dirtree x',
+      'select name from master.sys.databases',
     ])
       assert.notEqual(sqli.inspectValue(attack, false), undefined, JSON.stringify(attack));
+    // `master.` ending a sentence after the word exec is prose, not a three-part name
+    for (const value of ['Please exec master. Then go.', 'exec master. Anna knows.'])
+      assert.equal(sqli.inspectValue(value, false), undefined, value);
   });
   test('a word that only starts with exec is not exec', () => {
     for (const value of ['execx xp_cmdshell', 'executes sp_who', 'exec_ xp_cmdshell', 'exec1 sp_who']) {
