@@ -308,8 +308,9 @@ export class Upstream {
   async close(): Promise<void> {
     this.closed = true;
     if (this.healthTimer) clearInterval(this.healthTimer);
-    this.deadlines.stop();
+    // pools close once their requests are done; until then their deadlines still apply
     await Promise.all(this.targets.map((t) => t.pool.close().catch(() => undefined)));
+    this.deadlines.stop();
   }
 }
 

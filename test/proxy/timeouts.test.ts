@@ -138,6 +138,43 @@ describe('upstream timeouts', () => {
     assert.equal(u.deadlines.size, 0);
   });
 
+  test(
+    'closing an upstream (a reload) leaves its exchanges in flight timed',
+    { timeout: 10_000 },
+    async () => {
+      const up = await upstream((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first'); // then stalls
+      });
+      const config: UpstreamConfig = { targets: [{ url: up.url }], timeouts: { bodyMs: 200 } };
+      const u = new Upstream(
+        'u',
+        config,
+        (p) => p,
+        createLogger({ level: 'silent' }),
+        new Metrics({ defaultMetrics: false }),
+      );
+      const outcome = new Promise<string>((resolve) => {
+        u.dispatch(
+          { method: 'GET', path: '/', headers: ['host', 'x'], body: undefined },
+          {
+            onHead: () => void u.close(), // the reload retires the upstream mid-answer
+            onData: () => true,
+            onEnd: () => resolve('ended'),
+            onError: (error: GatewayError, afterHead: boolean) => resolve(`${error.code} ${afterHead}`),
+          },
+        );
+      });
+      assert.equal(
+        await outcome,
+        'upstream_timeout true',
+        'the stalled body is still cut by its body timeout',
+      );
+      await u.close();
+      assert.equal(u.deadlines.size, 0);
+    },
+  );
+
   test('headers timeout: 504 problem, also for a streamed upload', async () => {
     const silent = await upstream(() => undefined); // reads the body, never answers
     const gw = await gateway(silent.url, { headersMs: 200 });
