@@ -25,7 +25,7 @@ export interface Watched {
  * referenced for up to a second after they are cleared, so every one of them is promoted to the
  * old generation; at tens of thousands of requests per second that forced a major GC every
  * second or two, whose pauses made the proxy's p99 latency (bench/RESULTS.md, fifth session).
- * Watching costs two property writes per exchange and nothing while no exchange is in flight.
+ * Watching costs a few property writes per exchange, and nothing while no exchange is in flight.
  */
 export class DeadlineWatch {
   private head: Watched | undefined = undefined;
