@@ -232,7 +232,9 @@ export class WebSocketTunnels {
           }
           request.writeHead(101, handshakeAnswerHeaders(headers));
           request.res.end();
-          this.pipe(route.name, client, upstreamSocket, heads.get(req), policy, request.requestId);
+          // An open tunnel keeps its target busy: least-connections balancing counts it.
+          target.inFlight++;
+          this.pipe(route.name, client, upstreamSocket, heads.get(req), policy, request.requestId, target);
         },
         (error: unknown) => {
           const refused = error instanceof undiciErrors.SocketError && error.message === 'bad upgrade';
@@ -262,6 +264,7 @@ export class WebSocketTunnels {
     head: Buffer | undefined,
     policy: WebSocketPolicy,
     requestId: string,
+    target: Target,
   ): void {
     const startedAt = Date.now();
     const tunnel: LiveTunnel = {
@@ -279,6 +282,7 @@ export class WebSocketTunnels {
       if (ended) return;
       ended = true;
       this.giveBack(routeName);
+      target.inFlight--;
       this.logger.debug(
         { requestId, route: routeName, why, ms: Date.now() - startedAt },
         'websocket tunnel closed',

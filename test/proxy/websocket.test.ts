@@ -554,6 +554,42 @@ describe('WebSocket proxying', () => {
     assert.ok(closed.fromUpstream >= open.fromUpstream && closed.fromUpstream < 3150);
   });
 
+  test('least-connections balancing counts open tunnels, not just handshakes', async () => {
+    const a = await wsUpstream();
+    const b = await wsUpstream();
+    const gw = await startGateway({
+      upstreams: { u: { targets: [{ url: a.url }, { url: b.url }], balance: 'least_connections' } },
+      routes: [{ name: 'chat', match: { pathPrefix: '/' }, upstream: 'u', public: true, websocket: true }],
+    });
+    cleanups.push(() => gw.close());
+    const open = [];
+    for (let i = 0; i < 4; i++) {
+      const client = await openClient(wsUrl(gw, '/chat'));
+      await client.next(1);
+      open.push(client);
+    }
+    assert.deepEqual(
+      [a.handshakes.length, b.handshakes.length],
+      [2, 2],
+      'open tunnels spread over both targets',
+    );
+    // two tunnels on `a` close: the next two go there
+    for (const [i, client] of open.entries()) {
+      if (i % 2 === 0) {
+        client.ws.close();
+        await once(client.ws, 'close');
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 2; i++) {
+      const client = await openClient(wsUrl(gw, '/chat'));
+      await client.next(1);
+      open.push(client);
+    }
+    assert.deepEqual([a.handshakes.length, b.handshakes.length], [4, 2]);
+    for (const client of open) client.ws.close();
+  });
+
   test('a malformed websocket section stops the load with a precise message', async () => {
     for (const websocket of [
       'yes',
