@@ -191,6 +191,32 @@ function handleUpgrades(
   return upgraded;
 }
 
+/** Where a redirecting listener sends a request: the same host and target on HTTPS. */
+function httpsLocation(
+  req: { readonly headers: IncomingMessage['headers']; readonly url?: string | undefined },
+  httpsPort: number,
+): string {
+  const host = (req.headers.host ?? 'localhost').replace(/:\d+$/, '').replace(/[^A-Za-z0-9.\-[\]:]/g, '');
+  const port = httpsPort === 443 ? '' : `:${httpsPort}`;
+  const url = (req.url ?? '/').startsWith('/') ? (req.url ?? '/') : '/';
+  return `https://${host}${port}${url}`;
+}
+
+/**
+ * A redirecting listener answers upgrades (WebSocket handshakes) as it answers requests: 308 to
+ * HTTPS, then close. Browsers fail a handshake on any answer but 101; clients that follow
+ * redirects (`ws` with `followRedirects`) reach the `wss://` endpoint.
+ */
+function redirectUpgrade(httpsPort: number): UpgradeHandler {
+  return (req, socket) => {
+    // the location is built only from the host's safe characters and a path node:http parsed
+    const location = httpsLocation(req, httpsPort).replace(/[\r\n]/g, '');
+    socket.end(
+      `HTTP/1.1 308 Permanent Redirect\r\nLocation: ${location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    );
+  };
+}
+
 /** Creates (but does not start) one listener. */
 export async function createListener(
   config: ListenerConfig,
@@ -220,12 +246,7 @@ export async function createListener(
   const redirect = config.redirectToHttps;
   const effectiveHandler: RequestHandler = redirect
     ? (req, res) => {
-        const host = (req.headers.host ?? 'localhost')
-          .replace(/:\d+$/, '')
-          .replace(/[^A-Za-z0-9.\-[\]:]/g, '');
-        const port = redirect.port === 443 ? '' : `:${redirect.port}`;
-        const url = (req.url ?? '/').startsWith('/') ? (req.url ?? '/') : '/';
-        res.writeHead(308, { location: `https://${host}${port}${url}`, 'content-length': '0' });
+        res.writeHead(308, { location: httpsLocation(req, redirect.port), 'content-length': '0' });
         res.end();
       }
     : handler;
@@ -276,7 +297,11 @@ export async function createListener(
     server.maxHeadersCount = limits.maxHeaderCount + 1; // one over: see headerCountGuard
   }
   const sockets = harden(server, limits, logger, name);
-  const upgraded = handleUpgrades(server, redirect ? undefined : handler.upgrade, limits);
+  const upgraded = handleUpgrades(
+    server,
+    redirect ? redirectUpgrade(redirect.port) : handler.upgrade,
+    limits,
+  );
   const sessions = new Set<ServerHttp2Session>();
   server.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);

@@ -171,7 +171,7 @@ describe('WebSocket proxying', () => {
     await once(ws, 'close');
   });
 
-  test('TLS listeners (HTTP/2 with HTTP/1.1 fallback) take handshakes; a redirecting listener refuses them', async () => {
+  test('TLS listeners (HTTP/2 with HTTP/1.1 fallback) take handshakes; a redirecting listener redirects them', async () => {
     const up = await wsUpstream();
     const gw = await startGateway({
       listeners: [
@@ -206,9 +206,11 @@ describe('WebSocket proxying', () => {
       /403/,
     );
     assert.equal(up.handshakes.length, 2, 'the refused handshake never reached the upstream');
-    const redirecting = await rawHandshake(Number(new URL(gw.urls[1]!).port), '/chat');
-    assert.equal(redirecting.status, 403);
-    assert.equal(problemCode(redirecting), 'websocket_not_enabled');
+    // the redirecting listener answers a handshake as it answers requests: 308 to HTTPS, then close
+    const redirecting = await rawHandshake(Number(new URL(gw.urls[1]!).port), '/chat?room=1');
+    assert.equal(redirecting.status, 308);
+    assert.match(redirecting.head, /\r\nlocation: https:\/\/127\.0\.0\.1:8443\/chat\?room=1\r\n/i);
+    assert.ok(redirecting.closed);
     assert.equal(up.handshakes.length, 2);
   });
 
