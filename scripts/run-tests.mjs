@@ -41,4 +41,16 @@ const child = spawn(
   ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// Without --test-force-exit a file that leaves a handle open would keep the run waiting: bound it.
+const limitMs = Number(process.env.TEST_RUN_LIMIT_MS ?? 15 * 60_000);
+const watchdog = setTimeout(() => {
+  console.error(
+    `\ntest run still going after ${limitMs / 60_000} min: a test file did not exit (a server, socket or timer left open?)`,
+  );
+  child.kill('SIGKILL');
+  process.exit(1);
+}, limitMs);
+child.on('exit', (code, signal) => {
+  clearTimeout(watchdog);
+  process.exit(code ?? (signal ? 1 : 0));
+});
