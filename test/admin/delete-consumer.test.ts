@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { problemType } from '../../src/errors/catalogue.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { adminCaller } from '../helpers/admin.js';
 
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
 
@@ -28,23 +29,7 @@ describe('DELETE /admin/consumers/{id} on running gateways', () => {
   let a: TestGateway;
   let b: TestGateway;
 
-  const admin = async (method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN) => {
-    const response = await fetch(a.adminUrl + path, {
-      method,
-      headers: {
-        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      text,
-      body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> | undefined,
-    };
-  };
+  const admin = adminCaller(() => a.adminUrl, ADMIN_TOKEN);
 
   const create = async (name: string): Promise<Created> => {
     const consumer = await admin('POST', '/admin/consumers', { name, roles: ['reader'] });

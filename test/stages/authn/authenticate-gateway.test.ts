@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startGateway, type TestGateway } from '../../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../../helpers/upstream.js';
+import { adminCaller } from '../../helpers/admin.js';
 
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
 
@@ -15,20 +16,7 @@ describe('authentication through the running gateway', () => {
   let upstream: TestUpstream;
   let gw: TestGateway;
 
-  const admin = async (method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN) => {
-    const response = await fetch(gw.adminUrl + path, {
-      method,
-      headers: {
-        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as Record<string, unknown>,
-    };
-  };
+  const admin = adminCaller(() => gw.adminUrl, ADMIN_TOKEN);
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pcs-authn-gw-'));
