@@ -102,17 +102,21 @@ describe('deadline watch', () => {
   });
 });
 
+/** An Upstream outside any gateway, to watch its exchanges directly. */
+function standaloneUpstream(config: UpstreamConfig): Upstream {
+  return new Upstream(
+    'u',
+    config,
+    (p) => p,
+    createLogger({ level: 'silent' }),
+    new Metrics({ defaultMetrics: false }),
+  );
+}
+
 describe('upstream timeouts', () => {
   test('a finished exchange leaves nothing watched (no timer per request)', async () => {
     const up = await upstream((_req, res) => res.end('ok'));
-    const config: UpstreamConfig = { targets: [{ url: up.url }] };
-    const u = new Upstream(
-      'u',
-      config,
-      (p) => p,
-      createLogger({ level: 'silent' }),
-      new Metrics({ defaultMetrics: false }),
-    );
+    const u = standaloneUpstream({ targets: [{ url: up.url }] });
     cleanups.push(() => u.close());
     const answers = await Promise.all(
       Array.from(
@@ -146,14 +150,7 @@ describe('upstream timeouts', () => {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.write('first'); // then stalls
       });
-      const config: UpstreamConfig = { targets: [{ url: up.url }], timeouts: { bodyMs: 200 } };
-      const u = new Upstream(
-        'u',
-        config,
-        (p) => p,
-        createLogger({ level: 'silent' }),
-        new Metrics({ defaultMetrics: false }),
-      );
+      const u = standaloneUpstream({ targets: [{ url: up.url }], timeouts: { bodyMs: 200 } });
       const outcome = new Promise<string>((resolve) => {
         u.dispatch(
           { method: 'GET', path: '/', headers: ['host', 'x'], body: undefined },
