@@ -17,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, processTree } from './lib/cpu.js';
 import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
-import { startGateway, writeConfig, type RunningGateway } from './lib/gateway.js';
-import { firstRequest, writeLoadScript } from './lib/load-script.js';
-import { freePort, setNiceness } from './lib/process.js';
-import { ORDERS_SPEC, rowConfig, startBenchUpstream } from './lib/stack.js';
+import type { RunningGateway } from './lib/gateway.js';
+import { writeLoadScript } from './lib/load-script.js';
+import { setNiceness } from './lib/process.js';
+import { ORDERS_SPEC, startBenchUpstream, startRowGateway } from './lib/stack.js';
 import { runWrk } from './lib/wrk.js';
 import { ROWS } from './rows.js';
 
@@ -85,17 +85,14 @@ async function main(): Promise<void> {
     for (const main of mains) {
       for (const flags of variants) {
         const id = `g${runs.length}`;
-        const port = await freePort();
-        const file = writeConfig(dir, id, rowConfig(port, upstream.url, setup.config));
-        const gateway = await startGateway({
+        const gateway = await startRowGateway({
           name: id,
           main,
-          configFile: file,
-          port,
+          setup,
+          upstreamUrl: upstream.url,
           dir,
           env,
-          nodeArgs: [...(values['no-trace'] ? [] : ['--trace-gc']), ...(setup.nodeArgs ?? []), ...flags],
-          ready: { ...firstRequest(setup.load), expectStatus: setup.load.expectStatus },
+          nodeArgs: [...(values['no-trace'] ? [] : ['--trace-gc']), ...flags],
         });
         for (const pid of processTree(gateway.service.pid)) pin(pid, 1);
         const name = `${mains.length > 1 ? `${main} ` : ''}${flags.join(' ') || '(default flags)'}`;

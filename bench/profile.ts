@@ -8,10 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderSummary, type Profile } from './cpuprofile-summary.js';
 import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
-import { ORDERS_SPEC, rowConfig, startBenchUpstream } from './lib/stack.js';
-import { firstRequest, writeLoadScript } from './lib/load-script.js';
-import { startGateway, writeConfig } from './lib/gateway.js';
-import { freePort, runCommand, setNiceness } from './lib/process.js';
+import { ORDERS_SPEC, startBenchUpstream, startRowGateway } from './lib/stack.js';
+import { writeLoadScript } from './lib/load-script.js';
+import { runCommand, setNiceness } from './lib/process.js';
 import { runWrk } from './lib/wrk.js';
 import { ROWS } from './rows.js';
 
@@ -42,20 +41,17 @@ async function main(): Promise<void> {
   try {
     fixtures = createFixtures({ dir, upstreamUrl: upstream.url, specFile: ORDERS_SPEC, main, env });
     const setup = await row.setup(fixtures);
-    const port = await freePort();
-    const file = writeConfig(dir, row.id, rowConfig(port, upstream.url, setup.config));
     const profiles = join(dir, 'profiles');
     mkdirSync(profiles);
     const started = Date.now();
-    const gateway = await startGateway({
+    const gateway = await startRowGateway({
       name: row.id,
       main,
-      configFile: file,
-      port,
+      setup,
+      upstreamUrl: upstream.url,
       dir,
       env,
       nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
-      ready: { ...firstRequest(setup.load), expectStatus: setup.load.expectStatus },
     });
     const script = writeLoadScript(dir, row.id, setup.load);
     const url = gateway.url + setup.load.path;

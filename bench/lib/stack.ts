@@ -1,6 +1,9 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startService, waitFor, type Service } from './process.js';
+import type { GatewaySetup } from '../rows.js';
+import { startGateway, writeConfig, type RunningGateway } from './gateway.js';
+import { firstRequest } from './load-script.js';
+import { freePort, startService, waitFor, type Service } from './process.js';
 
 const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,4 +46,32 @@ export function rowConfig(port: number, upstreamUrl: string, config: Record<stri
     logging: { level: 'warn', accessLog: false },
     ...config,
   };
+}
+
+/**
+ * Starts one row's gateway in front of the bench upstream (config written to `dir` as `name`)
+ * and waits until it answers the row's request. `nodeArgs` come before the row's own.
+ */
+export async function startRowGateway(options: {
+  readonly name: string;
+  readonly main: string;
+  readonly setup: GatewaySetup;
+  readonly upstreamUrl: string;
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly nodeArgs?: readonly string[];
+}): Promise<RunningGateway> {
+  const { name, setup, dir } = options;
+  const port = await freePort();
+  const configFile = writeConfig(dir, name, rowConfig(port, options.upstreamUrl, setup.config));
+  return startGateway({
+    name,
+    main: options.main,
+    configFile,
+    port,
+    dir,
+    env: options.env,
+    nodeArgs: [...(options.nodeArgs ?? []), ...(setup.nodeArgs ?? [])],
+    ready: { ...firstRequest(setup.load), expectStatus: setup.load.expectStatus },
+  });
 }
