@@ -103,6 +103,11 @@ export interface UpstreamCall {
   abort(reason: AbortReason): void;
 }
 
+/** No body or a buffered one: it can be sent again, and its upload ends with the write. */
+function isBuffered(request: UpstreamRequest): boolean {
+  return request.body === undefined || Buffer.isBuffer(request.body);
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** A named upstream: targets, balancing, health checks, outlier ejection, retries, breaker. */
@@ -250,8 +255,7 @@ export class Upstream {
 
   /** @internal Retry policy, read by {@link Exchange}. */
   canRetry(request: UpstreamRequest): boolean {
-    const replayable = request.body === undefined || Buffer.isBuffer(request.body);
-    return replayable && this.attempts > 0 && IDEMPOTENT.has(request.method);
+    return isBuffered(request) && this.attempts > 0 && IDEMPOTENT.has(request.method);
   }
 
   /** @internal */
@@ -402,7 +406,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamCall, Watched {
     this.request = request;
     this.sink = sink;
     this.retryable = upstream.canRetry(request);
-    this.timed = request.body === undefined || Buffer.isBuffer(request.body);
+    this.timed = isBuffered(request);
     const total = upstream.totalMs;
     this.totalDeadline = total > 0 ? performance.now() + total : Infinity;
   }

@@ -112,7 +112,7 @@ export class WebSocketTunnels {
   /** Open tunnels, read at scrape time for the byte counters. */
   private readonly live = new Set<LiveTunnel>();
   /** Bytes of closed tunnels by route. */
-  private readonly closedBytes = new Map<string, { fromClient: number; fromUpstream: number }>();
+  private readonly closedBytes = new Map<string, TunnelBytes>();
 
   constructor(
     private readonly logger: Logger,
@@ -151,13 +151,10 @@ export class WebSocketTunnels {
           registers: [registry],
           collect() {
             // closed tunnels' totals plus what open ones have relayed so far, read from the sockets
-            const totals = new Map<string, { fromClient: number; fromUpstream: number }>();
+            const totals = new Map<string, TunnelBytes>();
             for (const [route, bytes] of closedBytes) totals.set(route, { ...bytes });
             for (const tunnel of live) {
-              const sum = totals.get(tunnel.route) ?? { fromClient: 0, fromUpstream: 0 };
-              sum.fromClient += tunnelBytes(tunnel).fromClient;
-              sum.fromUpstream += tunnelBytes(tunnel).fromUpstream;
-              totals.set(tunnel.route, sum);
+              addBytes(totals, tunnel.route, tunnelBytes(tunnel));
             }
             this.reset();
             for (const [route, bytes] of totals) {
@@ -292,11 +289,7 @@ export class WebSocketTunnels {
     const closed = () => {
       if (++closes < 2) return;
       this.live.delete(tunnel);
-      const bytes = tunnelBytes(tunnel);
-      const sum = this.closedBytes.get(routeName) ?? { fromClient: 0, fromUpstream: 0 };
-      sum.fromClient += bytes.fromClient;
-      sum.fromUpstream += bytes.fromUpstream;
-      this.closedBytes.set(routeName, sum);
+      addBytes(this.closedBytes, routeName, tunnelBytes(tunnel));
     };
     client.once('close', closed);
     upstream.once('close', closed);
@@ -332,8 +325,21 @@ interface LiveTunnel {
   readonly upstreamStart: number;
 }
 
+interface TunnelBytes {
+  fromClient: number;
+  fromUpstream: number;
+}
+
+/** Adds `bytes` to the route's entry of `totals`. */
+function addBytes(totals: Map<string, TunnelBytes>, route: string, bytes: TunnelBytes): void {
+  const sum = totals.get(route) ?? { fromClient: 0, fromUpstream: 0 };
+  sum.fromClient += bytes.fromClient;
+  sum.fromUpstream += bytes.fromUpstream;
+  totals.set(route, sum);
+}
+
 /** Bytes a tunnel has read from each side since the handshake (what it relays). */
-function tunnelBytes(tunnel: LiveTunnel): { fromClient: number; fromUpstream: number } {
+function tunnelBytes(tunnel: LiveTunnel): TunnelBytes {
   return {
     fromClient: Math.max(0, (tunnel.client.bytesRead ?? 0) - tunnel.clientStart),
     fromUpstream: Math.max(0, (tunnel.upstream.bytesRead ?? 0) - tunnel.upstreamStart),
