@@ -32,7 +32,9 @@ function visit<T>(
     }
     return undefined;
   }
-  for (const key of Object.keys(value)) {
+  // for-in, not Object.keys: no array per object (JSON.parse's objects have no inherited
+  // enumerable members; one a polluted prototype added would only be inspected too)
+  for (const key in value) {
     path.push(key);
     const found =
       visitor.key(key, path) ??
