@@ -506,7 +506,8 @@ function catalogueName(mask: number, lower: string): boolean {
 
 /**
  * `exec` or `execute`, blanks, then a name starting `xp_` or `sp_` (`exec xp_cmdshell`, rule
- * `sqli.stored-procedure`) or `master.` (`exec master..xp_cmdshell`, rule `sqli.catalogue`): what
+ * `sqli.stored-procedure`) or `master.`, blanks allowed before the dot (`exec master..xp_cmdshell`,
+ * `exec master . . xp_cmdshell`, rule `sqli.catalogue`): what
  * those rules need when the value has no SQL punctuation. A superset (the word before `exec` is
  * not checked). Each search resumes after the blanks it read: linear.
  */
@@ -515,8 +516,14 @@ function procedureAfterExec(lower: string): boolean {
     i += lower.startsWith('ute', i + 4) ? 7 : 4;
     if (!isSpace(lower.charCodeAt(i))) continue;
     while (isSpace(lower.charCodeAt(i))) i++;
-    if (lower.startsWith('xp_', i) || lower.startsWith('sp_', i) || lower.startsWith('master.', i))
-      return true;
+    if (lower.startsWith('xp_', i) || lower.startsWith('sp_', i)) return true;
+    // `master.` or `master .`: the lexer reads blanks around a name's dots as nothing
+    // (`exec master . . xp_cmdshell`, `exec master . dbo . xp_cmdshell`)
+    if (lower.startsWith('master', i)) {
+      let j = i + 6;
+      while (isSpace(lower.charCodeAt(j))) j++;
+      if (lower.charCodeAt(j) === 46) return true;
+    }
   }
   return false;
 }

@@ -291,10 +291,20 @@ describe('MSSQL stored procedures after exec (level 1)', () => {
       'exec master.dbo.xp_cmdshell',
       'EXEC Master..xp_dirtree x',
       'select name from master.sys.databases',
+      // blanks around the dots of the name: SQL Server reads these as the same name
+      'exec master . . xp_cmdshell',
+      'exec master . dbo . xp_cmdshell dir',
+      'EXEC master .. xp_cmdshell',
+      'execute master\t.dbo. xp_dirtree x',
     ])
       assert.notEqual(sqli.inspectValue(attack, false), undefined, JSON.stringify(attack));
     // `master.` ending a sentence after the word exec is prose, not a three-part name
-    for (const value of ['Please exec master. Then go.', 'exec master. Anna knows.'])
+    for (const value of [
+      'Please exec master. Then go.',
+      'exec master. Anna knows.',
+      'Please exec master . Then go.',
+      'exec master is here',
+    ])
       assert.equal(sqli.inspectValue(value, false), undefined, value);
   });
   test('a word that only starts with exec is not exec', () => {

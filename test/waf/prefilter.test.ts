@@ -150,7 +150,7 @@ const STATEMENT_PIECES = [
   ...['thetable', ' role=admin', ' values(1)', ' Friday?', 'drop1', 'dropbox', 'updates', '_drop', '(', ' ('],
   // level 2's functions, and a `(` first in the value before one (`(a) char(65)`)
   ...['char(', 'CONCAT(', '(a) ', '(1)'],
-  ...['exec master..xp_cmdshell', ' master.dbo.', 'master..'],
+  ...['exec master..xp_cmdshell', ' master.dbo.', 'master..', 'exec master . . x', ' master . dbo .'],
   // table aliases (`update users u set`, `delete u from users u`)
   ...[' u', ' as u', ' u from', ' users u set', ' from users u'],
   // catalogue names with a dot and no other punctuation (`pg_catalog.pg_user`), and `master.`
