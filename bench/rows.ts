@@ -78,6 +78,9 @@ const publicRoute = (extra: Record<string, unknown> = {}) => ({
 
 const grantAll = { roles: { user: { permissions: ['*'] } } };
 
+/** The plain rows' request: a small GET answered 200 by the bench upstream. */
+const getItem: Load = { path: '/items/42', expectStatus: 200 };
+
 const postOrder: Load = {
   path: '/orders',
   method: 'POST',
@@ -109,7 +112,7 @@ export const ROWS: readonly Row[] = [
     kind: 'gateway',
     id: 'plain',
     label: 'Portcullis plain proxy, 1 worker, access log off',
-    setup: async () => ({ config: publicRoute(), load: { path: '/items/42', expectStatus: 200 } }),
+    setup: async () => ({ config: publicRoute(), load: getItem }),
   },
   {
     kind: 'gateway',
@@ -119,7 +122,7 @@ export const ROWS: readonly Row[] = [
     extra: true,
     setup: async () => ({
       config: publicRoute({ upstreamErrors: { replace5xx: false } }),
-      load: { path: '/items/42', expectStatus: 200 },
+      load: getItem,
     }),
   },
   {
@@ -129,7 +132,7 @@ export const ROWS: readonly Row[] = [
     compareTo: 'plain',
     extra: true,
     altMain: true,
-    setup: async () => ({ config: publicRoute(), load: { path: '/items/42', expectStatus: 200 } }),
+    setup: async () => ({ config: publicRoute(), load: getItem }),
   },
   {
     kind: 'gateway',
@@ -139,7 +142,7 @@ export const ROWS: readonly Row[] = [
     extra: true,
     setup: async () => ({
       config: publicRoute(),
-      load: { path: '/items/42', expectStatus: 200 },
+      load: getItem,
       nodeArgs: ['--max-semi-space-size=32'],
     }),
   },
@@ -151,7 +154,7 @@ export const ROWS: readonly Row[] = [
     extra: true,
     setup: async () => ({
       config: publicRoute(),
-      load: { path: '/items/42', expectStatus: 200 },
+      load: getItem,
       nodeArgs: ['--single-threaded-gc'],
     }),
   },
@@ -162,7 +165,7 @@ export const ROWS: readonly Row[] = [
     compareTo: 'plain',
     setup: async () => ({
       config: { ...publicRoute(), logging: { level: 'info', accessLog: true, destination: '/dev/null' } },
-      load: { path: '/items/42', expectStatus: 200 },
+      load: getItem,
     }),
   },
   {
@@ -172,7 +175,7 @@ export const ROWS: readonly Row[] = [
     compareTo: 'plain',
     setup: async () => ({
       config: { ...publicRoute(), workers: 2 },
-      load: { path: '/items/42', expectStatus: 200 },
+      load: getItem,
     }),
   },
   {
@@ -296,7 +299,7 @@ export const ROWS: readonly Row[] = [
     target: 0.97,
     setup: async () => ({
       config: { counters: { type: 'memory' }, ...publicRoute({ rateLimits: neverLimits }) },
-      load: { path: '/items/42', expectStatus: 200 },
+      load: getItem,
     }),
   },
   {
@@ -310,7 +313,7 @@ export const ROWS: readonly Row[] = [
         counters: { type: 'memory' },
         ...publicRoute({ rateLimits: { headers: false, limits: neverLimits } }),
       },
-      load: { path: '/items/42', expectStatus: 200 },
+      load: getItem,
     }),
   },
   {
@@ -323,7 +326,7 @@ export const ROWS: readonly Row[] = [
       const redis = await fx.redis();
       return {
         config: { counters: { type: 'redis', url: redis.url }, ...publicRoute({ rateLimits: neverLimits }) },
-        load: { path: '/items/42', expectStatus: 200 },
+        load: getItem,
         redis: true,
       };
     },
