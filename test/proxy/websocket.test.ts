@@ -513,6 +513,47 @@ describe('WebSocket proxying', () => {
     again.ws.close();
   });
 
+  test("an open tunnel holds its route's concurrency slot until it closes", async () => {
+    const up = await wsUpstream();
+    const gw = await gateway(up.url, [
+      {
+        name: 'chat',
+        match: { pathPrefix: '/' },
+        public: true,
+        websocket: true,
+        concurrency: { max: 1, scope: 'route' },
+      },
+    ]);
+    const port = Number(new URL(gw.url).port);
+    const tunnel = await openClient(wsUrl(gw, '/chat'));
+    await tunnel.next(1);
+    // long after the handshake's response finished, the tunnel still counts
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const handshake = await rawHandshake(port, '/chat');
+    assert.equal(handshake.status, 503);
+    assert.equal(problemCode(handshake), 'concurrency_limited');
+    const plain = await fetch(`${gw.url}/chat`);
+    assert.equal(plain.status, 503);
+    assert.equal(((await plain.json()) as { code: string }).code, 'concurrency_limited');
+    assert.equal(up.handshakes.length, 1);
+
+    tunnel.ws.close();
+    await once(tunnel.ws, 'close');
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 426; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const res = await fetch(`${gw.url}/chat`);
+      await res.arrayBuffer();
+      status = res.status;
+    }
+    // the slot came back: the request reached the upstream (which answers plain HTTP with 426)
+    assert.equal(status, 426);
+    const again = await openClient(wsUrl(gw, '/chat'));
+    await again.next(1);
+    again.ws.close();
+    await once(again.ws, 'close');
+  });
+
   test('bytes relayed each way are counted per route, while tunnels are open and after', async () => {
     const up = await wsUpstream();
     const gw = await gateway(
