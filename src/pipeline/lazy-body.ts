@@ -135,14 +135,31 @@ export class LazyRequestBody implements RequestBody {
     if (this.declaredLength !== undefined && this.declaredLength > max) {
       return Promise.reject(new GatewayError('payload_too_large', { reason: 'declared_length_over_limit' }));
     }
-    if (this.pending === undefined && this.declaredLength !== undefined) {
-      const whole = takeBuffered(this.stream, this.declaredLength);
-      if (whole !== undefined) {
-        this.buffer = whole;
-        return Promise.resolve(whole);
-      }
+    if (this.pending !== undefined) return this.pending;
+    const length = this.declaredLength;
+    if (length === undefined) {
+      this.pending = readAll(this.stream, max, bodyOverLimit, (b) => (this.buffer = b));
+      return this.pending;
     }
-    this.pending ??= readAll(this.stream, max, bodyOverLimit, (b) => (this.buffer = b));
+    const whole = takeBuffered(this.stream, length);
+    if (whole !== undefined) {
+      this.buffer = whole;
+      return Promise.resolve(whole);
+    }
+    // Stages that run straight from the request event (no await before them) read before
+    // node:http has pushed the body bytes that came with the headers: the parser pushes them
+    // once that event returns, before the next microtask. Look again then.
+    this.pending = Promise.resolve().then(() => {
+      const later = takeBuffered(this.stream, length);
+      if (later !== undefined) {
+        this.buffer = later;
+        return later;
+      }
+      // a stream that closed meanwhile would never emit the events readAll waits for
+      if (this.stream.destroyed)
+        throw new GatewayError('bad_request', { reason: 'client_closed_during_body' });
+      return readAll(this.stream, max, bodyOverLimit, (b) => (this.buffer = b));
+    });
     return this.pending;
   }
 

@@ -74,6 +74,42 @@ async function bodyServer(): Promise<{ port: number; close: () => Promise<void> 
   };
 }
 
+/**
+ * A server whose handler reads each body straight from the request event, as the pipeline does
+ * when no stage awaited before the read: node:http has not pushed the body yet. The answer is
+ * marked T when the body was taken without stream listeners, L when `data` listeners read it.
+ */
+async function syncBodyServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer((req: IncomingMessage, res) => {
+    let listened = false;
+    req.on('newListener', (event: string) => {
+      if (event === 'data') listened = true;
+    });
+    const body = new LazyRequestBody(
+      req,
+      req.headers['content-length'],
+      req.headers['transfer-encoding'] !== undefined,
+      req.headers['content-type'],
+      1024 * 1024,
+    );
+    assert.equal(req.readableLength, 0); // nothing pushed yet
+    body.read(1024 * 1024).then(
+      (buffer) => res.end(`${listened ? 'L' : 'T'}${buffer.length}:${buffer.toString('latin1')}`),
+      (error: unknown) => res.end(`error ${(error as Error).message}`),
+    );
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
 function post(body: string): string {
   return `POST /x HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 }
@@ -83,7 +119,7 @@ async function responses(socket: ReturnType<typeof connect>, count: number): Pro
   let text = '';
   for await (const chunk of socket) {
     text += (chunk as Buffer).toString('latin1');
-    const bodies = [...text.matchAll(/\r\n\r\n([FS]\d+:[^H]*)/g)].map((m) => m[1]!);
+    const bodies = [...text.matchAll(/\r\n\r\n([FSTL]\d+:[^H]*)/g)].map((m) => m[1]!);
     if (
       bodies.length >= count &&
       bodies.every((b) => b.length - b.indexOf(':') - 1 === Number.parseInt(b.slice(1)))
@@ -124,6 +160,37 @@ describe('LazyRequestBody.read over a real socket', () => {
       socket.write(request.slice(split + 1000));
       socket.write(post('{}'));
       assert.deepEqual(await responses(socket, 2), [`S${body.length}:${body}`, 'F2:{}']);
+      socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('read from the request event itself: a body that came with its headers is taken at once', async () => {
+    const server = await syncBodyServer();
+    try {
+      const socket = connect(server.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(post('{"order":1}') + post('{"order":22}'));
+      assert.deepEqual(await responses(socket, 2), ['T11:{"order":1}', 'T12:{"order":22}']);
+      socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('read from the request event itself: a body still on its way is read by listeners', async () => {
+    const server = await syncBodyServer();
+    try {
+      const socket = connect(server.port, '127.0.0.1');
+      await once(socket, 'connect');
+      const body = '{"notes":"' + 'y'.repeat(2000) + '"}';
+      const request = post(body);
+      const split = request.indexOf('\r\n\r\n') + 4 + 10;
+      socket.write(request.slice(0, split));
+      await sleep(30);
+      socket.write(request.slice(split));
+      assert.deepEqual(await responses(socket, 1), [`L${body.length}:${body}`]);
       socket.destroy();
     } finally {
       await server.close();
