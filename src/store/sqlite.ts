@@ -54,6 +54,19 @@ export interface SqliteStoreOptions {
 type Row = Record<string, unknown>;
 
 /** Change rows older than this are pruned; a poller that slept longer assumes it missed some. */
+/**
+ * Every better-sqlite3 connection and prepared statement this process opened, kept reachable
+ * until it exits. On Node 24, a native object that the garbage collector destroys removes its
+ * environment cleanup hook and asserts that an environment is current; a collection that runs
+ * outside any context then aborts the process ("Assertion failed: (env) != nullptr" in
+ * RemoveEnvironmentCleanupHook, from Statement::~Statement; better-sqlite3 12 with Node 24,
+ * seen here in the test suite). Kept reachable, they are destroyed by Node's own cleanup hooks
+ * at exit, with the environment in place. They are few: a connection and its cached statements
+ * per store opened (a statement of a closed connection is already finalized and small), and
+ * nothing here prepares a statement per call.
+ */
+const NATIVE_OBJECTS: object[] = [];
+
 const CHANGE_RETENTION_MS = 60_000;
 
 /**
@@ -80,23 +93,31 @@ export class SqliteStore implements CredentialStore {
     this.path = path;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path);
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
+    NATIVE_OBJECTS.push(this.db);
+    // exec, not pragma(): pragma() prepares a statement per call (see NATIVE_OBJECTS)
+    const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+    this.db.exec(
+      `PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA journal_mode = WAL; ` +
+        'PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;',
+    );
     this.#hub = new ChangeHub(options.onError);
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
     this.#migrate();
     // Changes committed after open reach subscribers, even ones that subscribe later.
     this.#cursor = ((this.#get('SELECT max(id) AS id FROM changes') as Row)['id'] as number | null) ?? 0;
-    this.#dataVersion = this.db.pragma('data_version', { simple: true }) as number;
+    this.#dataVersion = this.#dataVersionNow();
+  }
+
+  /** PRAGMA data_version through the statement cache (polled every pollIntervalMs). */
+  #dataVersionNow(): number {
+    return this.#prep('PRAGMA data_version').pluck().get() as number;
   }
 
   #migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
     this.db
       .transaction(() => {
-        const row = this.db.prepare('SELECT max(version) AS v FROM schema_version').get() as {
+        const row = this.#prep('SELECT max(version) AS v FROM schema_version').get() as {
           v: number | null;
         };
         const current = row.v ?? 0;
@@ -108,7 +129,7 @@ export class SqliteStore implements CredentialStore {
         }
         for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
           this.db.exec(SQLITE_MIGRATIONS[v] as string);
-          this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(v + 1);
+          this.#prep('INSERT INTO schema_version (version) VALUES (?)').run(v + 1);
         }
       })
       .immediate();
@@ -119,6 +140,7 @@ export class SqliteStore implements CredentialStore {
     if (stmt === undefined) {
       stmt = this.db.prepare(sql);
       this.#stmt.set(sql, stmt);
+      NATIVE_OBJECTS.push(stmt);
     }
     return stmt;
   }
@@ -659,7 +681,7 @@ export class SqliteStore implements CredentialStore {
       const slept = now - this.#lastPollAt > CHANGE_RETENTION_MS / 2;
       this.#lastPollAt = now;
       // data_version moves only when another connection commits; our own writes set #localWrite.
-      const version = this.db.pragma('data_version', { simple: true }) as number;
+      const version = this.#dataVersionNow();
       if (version === this.#dataVersion && !this.#localWrite && !slept) return;
       this.#dataVersion = version;
       this.#localWrite = false;
