@@ -40,8 +40,6 @@ import type {
 
 /** Tries of an online backup that finds the source busy. */
 const BACKUP_ATTEMPTS = 5;
-/** The most pages one backup step may copy (better-sqlite3's bound): all of them. */
-const ALL_PAGES = 0x7fffffff;
 
 export interface SqliteStoreOptions {
   /** How often the change feed polls for other processes' changes (default 200 ms). */
@@ -701,22 +699,24 @@ export class SqliteStore implements CredentialStore {
   }
 
   /**
-   * A consistent online copy of the database (better-sqlite3's backup API). The pages are copied
-   * in one step, under one read snapshot: copied 100 pages per step (the default), a copy is
-   * started over whenever another process writes between two steps, and a writer that never
-   * pauses kept it from finishing (seen in test/store/sqlite-processes.test.ts). Another
-   * process's writes can also hold the source busy past the busy timeout (seen under heavy
-   * load); the copy then starts again, a few times, rather than fail. `store backup` runs in
-   * its own process, so the one long step blocks nobody.
+   * A consistent online copy of the database: `VACUUM INTO` reads the whole store in one read
+   * transaction (WAL: writers go on meanwhile, and never restart it) and writes a compacted
+   * copy. better-sqlite3's backup API copied page ranges in steps and was restarted by writes
+   * between them (seen in test/store/sqlite-processes.test.ts), and it leaves a native Backup
+   * object to the garbage collector (see NATIVE_OBJECTS). Another process's writes can hold
+   * the source busy past the busy timeout (seen under heavy load); the copy then starts again,
+   * a few times, rather than fail. The destination must not exist. `store backup` runs in its
+   * own process, so the one long statement blocks nobody.
    */
   async backup(destination: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.db.backup(destination, { progress: () => ALL_PAGES });
+        this.#prep('VACUUM INTO ?').run(destination);
         return;
       } catch (error) {
         const code = (error as { code?: unknown }).code;
-        if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || attempt >= BACKUP_ATTEMPTS) throw error;
+        if (typeof code !== 'string' || !/^SQLITE_(BUSY|LOCKED)/.test(code) || attempt >= BACKUP_ATTEMPTS)
+          throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }

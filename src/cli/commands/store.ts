@@ -69,9 +69,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       await rm(destination);
     }
     const store = new SqliteStore(source);
+    // the copy (and any file SQLite makes beside it) is created 0600, never readable meanwhile
+    const umask = process.umask(0o077);
     try {
       await store.backup(destination);
     } finally {
+      process.umask(umask);
       await store.close();
     }
     await chmod(destination, 0o600);
