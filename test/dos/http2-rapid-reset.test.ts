@@ -64,7 +64,15 @@ test('rapid reset (CVE-2023-44487): HEADERS + RST_STREAM in a loop gets the sess
   attacker.socket.destroy();
   // the server cut the session long before the attacker ran out of attempts
   assert.ok(sent < attempts, `sent all ${sent} resets without being cut`);
-  assert.equal(code ?? goaway, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  // The gateway's guard answers GOAWAY(ENHANCE_YOUR_CALM). On Node 24, Node's own HTTP/2 flood
+  // protection can cut this attacker first (after some 150 streams reached the gateway, with
+  // GOAWAY(INTERNAL_ERROR)); on Node 20 and 22 the guard always does.
+  const major = Number(process.versions.node.split('.')[0]);
+  const cutBy =
+    major >= 24
+      ? [constants.NGHTTP2_ENHANCE_YOUR_CALM, constants.NGHTTP2_INTERNAL_ERROR]
+      : [constants.NGHTTP2_ENHANCE_YOUR_CALM];
+  assert.ok(cutBy.includes(code ?? goaway ?? -1), `GOAWAY code ${code ?? goaway}`);
   // and only a small fraction of the reset streams ever reached the upstream
   const reached = upstream.requests.length - before;
   assert.ok(reached < attempts / 10, `reached upstream: ${reached}`);
