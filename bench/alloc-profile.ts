@@ -6,18 +6,12 @@
 // size per request). The young generation fills at this rate: fewer bytes, fewer scavenges.
 // Asserts nothing. Run `npm run build` first: it profiles dist/.
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { benchKek, createFixtures, KEK_ENV } from './lib/fixtures.js';
-import { writeLoadScript } from './lib/load-script.js';
+import { withRowGateway } from './lib/one-row.js';
 import { freePort } from './lib/process.js';
-import { ORDERS_SPEC, startBenchUpstream, startRowGateway } from './lib/stack.js';
-import { runWrk } from './lib/wrk.js';
-import { ROWS } from './rows.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -81,68 +75,50 @@ function frameName(frame: CallFrame): string {
 }
 
 async function main(): Promise<void> {
-  const row = ROWS.find((r) => r.id === values.row);
-  if (row === undefined || row.kind !== 'gateway') throw new Error(`no gateway row "${values.row}"`);
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-alloc-'));
-  const env = { ...process.env, [KEK_ENV]: benchKek(), NODE_ENV: 'production' };
-  const main = join(root, 'dist', 'cli', 'main.js');
-  const upstream = await startBenchUpstream(dir);
-  const fixtures = createFixtures({ dir, upstreamUrl: upstream.url, specFile: ORDERS_SPEC, main, env });
   const inspectPort = await freePort();
-  try {
-    const setup = await row.setup(fixtures);
-    const gateway = await startRowGateway({
-      name: row.id,
-      main,
-      setup,
-      upstreamUrl: upstream.url,
-      dir,
-      env,
-      nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`],
-    });
-    const script = writeLoadScript(dir, row.id, setup.load);
-    const load = (durationSec: number) =>
-      runWrk({ url: gateway.url + setup.load.path, threads: 1, connections: 50, durationSec, script });
-    let inspector: Inspector | undefined;
-    try {
-      await load(3); // JIT warm-up
-      inspector = await Inspector.connect(inspectPort);
-      await inspector.call('HeapProfiler.enable');
-      await inspector.call('HeapProfiler.startSampling', {
-        samplingInterval: Number(values.interval),
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      });
-      const result = await load(Number(values.duration));
-      const { profile } = await inspector.call<{ profile: { head: SampleNode } }>(
-        'HeapProfiler.stopSampling',
-      );
-      const bySite = new Map<string, number>();
-      let total = 0;
-      const visit = (node: SampleNode): void => {
-        total += node.selfSize;
-        const name = frameName(node.callFrame);
-        bySite.set(name, (bySite.get(name) ?? 0) + node.selfSize);
-        for (const child of node.children) visit(child);
-      };
-      visit(profile.head);
-      const perRequest = (bytes: number) => (bytes / Math.max(1, result.requests)).toFixed(0).padStart(7);
-      console.log(
-        `row ${row.id}: ${Math.round(result.rps)} req/s while sampling; ` +
-          `${perRequest(total).trim()} bytes allocated per request (sampled every ${values.interval} bytes)\n`,
-      );
-      console.log('bytes/request  function (self)');
-      const top = [...bySite].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
-      for (const [name, bytes] of top) console.log(`${perRequest(bytes)}        ${name}`);
-    } finally {
-      inspector?.close();
-      await gateway.service.stop();
-    }
-  } finally {
-    await upstream.service.stop();
-    await fixtures.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await withRowGateway(
+    {
+      rowId: values.row,
+      main: join(root, 'dist', 'cli', 'main.js'),
+      tag: 'alloc',
+      nodeArgs: () => [`--inspect=127.0.0.1:${inspectPort}`],
+    },
+    async ({ row, load }) => {
+      await load(3, 50); // JIT warm-up
+      const inspector = await Inspector.connect(inspectPort);
+      try {
+        await inspector.call('HeapProfiler.enable');
+        await inspector.call('HeapProfiler.startSampling', {
+          samplingInterval: Number(values.interval),
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
+        const result = await load(Number(values.duration), 50);
+        const { profile } = await inspector.call<{ profile: { head: SampleNode } }>(
+          'HeapProfiler.stopSampling',
+        );
+        const bySite = new Map<string, number>();
+        let total = 0;
+        const visit = (node: SampleNode): void => {
+          total += node.selfSize;
+          const name = frameName(node.callFrame);
+          bySite.set(name, (bySite.get(name) ?? 0) + node.selfSize);
+          for (const child of node.children) visit(child);
+        };
+        visit(profile.head);
+        const perRequest = (bytes: number) => (bytes / Math.max(1, result.requests)).toFixed(0).padStart(7);
+        console.log(
+          `row ${row.id}: ${Math.round(result.rps)} req/s while sampling; ` +
+            `${perRequest(total).trim()} bytes allocated per request (sampled every ${values.interval} bytes)\n`,
+        );
+        console.log('bytes/request  function (self)');
+        const top = [...bySite].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
+        for (const [name, bytes] of top) console.log(`${perRequest(bytes)}        ${name}`);
+      } finally {
+        inspector.close();
+      }
+    },
+  );
 }
 
 main().catch((error: unknown) => {

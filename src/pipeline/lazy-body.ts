@@ -138,7 +138,7 @@ export class LazyRequestBody implements RequestBody {
     if (this.pending !== undefined) return this.pending;
     const length = this.declaredLength;
     if (length === undefined) {
-      this.pending = readAll(this.stream, max, bodyOverLimit, (b) => (this.buffer = b));
+      this.pending = this.readWithListeners(max);
       return this.pending;
     }
     const whole = takeBuffered(this.stream, length);
@@ -158,9 +158,14 @@ export class LazyRequestBody implements RequestBody {
       // a stream that closed meanwhile would never emit the events readAll waits for
       if (this.stream.destroyed)
         throw new GatewayError('bad_request', { reason: 'client_closed_during_body' });
-      return readAll(this.stream, max, bodyOverLimit, (b) => (this.buffer = b));
+      return this.readWithListeners(max);
     });
     return this.pending;
+  }
+
+  /** The body as its chunks arrive, kept once it has ended. */
+  private readWithListeners(max: number): Promise<Buffer> {
+    return readAll(this.stream, max, bodyOverLimit, (b) => (this.buffer = b));
   }
 
   replace(body: Buffer): void {

@@ -51,7 +51,6 @@ export interface SqliteStoreOptions {
 
 type Row = Record<string, unknown>;
 
-/** Change rows older than this are pruned; a poller that slept longer assumes it missed some. */
 /**
  * Every better-sqlite3 connection and prepared statement this process opened, kept reachable
  * until it exits. On Node 24, a native object that the garbage collector destroys removes its
@@ -65,6 +64,7 @@ type Row = Record<string, unknown>;
  */
 const NATIVE_OBJECTS: object[] = [];
 
+/** Change rows older than this are pruned; a poller that slept longer assumes it missed some. */
 const CHANGE_RETENTION_MS = 60_000;
 
 /**

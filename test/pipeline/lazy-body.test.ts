@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LazyRequestBody, takeBuffered } from '../../src/pipeline/lazy-body.js';
@@ -44,24 +44,13 @@ describe('takeBuffered', () => {
   });
 });
 
-/** A server whose handler reads each request's body through LazyRequestBody after one await. */
-async function bodyServer(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = createServer((req: IncomingMessage, res) => {
-    void (async () => {
-      await null; // the pipeline's stages run after at least one await
-      const body = new LazyRequestBody(
-        req,
-        req.headers['content-length'],
-        req.headers['transfer-encoding'] !== undefined,
-        req.headers['content-type'],
-        1024 * 1024,
-      );
-      // F: every byte was buffered already (takeBuffered's case), S: the rest was still to come
-      const whole = req.readableLength === Number(req.headers['content-length']) ? 'F' : 'S';
-      const buffer = await body.read(1024 * 1024);
-      res.end(`${whole}${buffer.length}:${buffer.toString('latin1')}`);
-    })();
-  });
+interface TestServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+async function serve(handler: RequestListener): Promise<TestServer> {
+  const server = createServer(handler);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
@@ -74,40 +63,64 @@ async function bodyServer(): Promise<{ port: number; close: () => Promise<void> 
   };
 }
 
+/** The request's body as the pipeline sees it. */
+function lazyBody(req: IncomingMessage): LazyRequestBody {
+  return new LazyRequestBody(
+    req,
+    req.headers['content-length'],
+    req.headers['transfer-encoding'] !== undefined,
+    req.headers['content-type'],
+    1024 * 1024,
+  );
+}
+
+/** A server whose handler reads each request's body through LazyRequestBody after one await. */
+function bodyServer(): Promise<TestServer> {
+  return serve((req, res) => {
+    void (async () => {
+      await null; // the pipeline's stages run after at least one await
+      const body = lazyBody(req);
+      // F: every byte was buffered already (takeBuffered's case), S: the rest was still to come
+      const whole = req.readableLength === Number(req.headers['content-length']) ? 'F' : 'S';
+      const buffer = await body.read(1024 * 1024);
+      res.end(`${whole}${buffer.length}:${buffer.toString('latin1')}`);
+    })();
+  });
+}
+
 /**
  * A server whose handler reads each body straight from the request event, as the pipeline does
  * when no stage awaited before the read: node:http has not pushed the body yet. The answer is
  * marked T when the body was taken without stream listeners, L when `data` listeners read it.
  */
-async function syncBodyServer(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = createServer((req: IncomingMessage, res) => {
+function syncBodyServer(): Promise<TestServer> {
+  return serve((req, res) => {
     let listened = false;
     req.on('newListener', (event: string) => {
       if (event === 'data') listened = true;
     });
-    const body = new LazyRequestBody(
-      req,
-      req.headers['content-length'],
-      req.headers['transfer-encoding'] !== undefined,
-      req.headers['content-type'],
-      1024 * 1024,
-    );
+    const body = lazyBody(req);
     assert.equal(req.readableLength, 0); // nothing pushed yet
     body.read(1024 * 1024).then(
       (buffer) => res.end(`${listened ? 'L' : 'T'}${buffer.length}:${buffer.toString('latin1')}`),
       (error: unknown) => res.end(`error ${(error as Error).message}`),
     );
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+}
+
+/** Runs `use` on one client connection to `server`, then closes both. */
+async function overOneConnection(server: TestServer, use: (socket: Socket) => Promise<void>): Promise<void> {
+  try {
+    const socket = connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    try {
+      await use(socket);
+    } finally {
+      socket.destroy();
+    }
+  } finally {
+    await server.close();
+  }
 }
 
 function post(body: string): string {
@@ -132,24 +145,15 @@ async function responses(socket: ReturnType<typeof connect>, count: number): Pro
 
 describe('LazyRequestBody.read over a real socket', () => {
   test('a body that came with its headers, then a second request on the same connection', async () => {
-    const server = await bodyServer();
-    try {
-      const socket = connect(server.port, '127.0.0.1');
-      await once(socket, 'connect');
+    await overOneConnection(await bodyServer(), async (socket) => {
       socket.write(post('{"order":1}'));
       socket.write(post('{"order":22}'));
       assert.deepEqual(await responses(socket, 2), ['F11:{"order":1}', 'F12:{"order":22}']);
-      socket.destroy();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   test('a body that arrives after its headers, in pieces, is read whole', async () => {
-    const server = await bodyServer();
-    try {
-      const socket = connect(server.port, '127.0.0.1');
-      await once(socket, 'connect');
+    await overOneConnection(await bodyServer(), async (socket) => {
       const body = '{"notes":"' + 'x'.repeat(3000) + '"}';
       const request = post(body);
       const split = request.indexOf('\r\n\r\n') + 4 + 100;
@@ -160,30 +164,18 @@ describe('LazyRequestBody.read over a real socket', () => {
       socket.write(request.slice(split + 1000));
       socket.write(post('{}'));
       assert.deepEqual(await responses(socket, 2), [`S${body.length}:${body}`, 'F2:{}']);
-      socket.destroy();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   test('read from the request event itself: a body that came with its headers is taken at once', async () => {
-    const server = await syncBodyServer();
-    try {
-      const socket = connect(server.port, '127.0.0.1');
-      await once(socket, 'connect');
+    await overOneConnection(await syncBodyServer(), async (socket) => {
       socket.write(post('{"order":1}') + post('{"order":22}'));
       assert.deepEqual(await responses(socket, 2), ['T11:{"order":1}', 'T12:{"order":22}']);
-      socket.destroy();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   test('read from the request event itself: a body still on its way is read by listeners', async () => {
-    const server = await syncBodyServer();
-    try {
-      const socket = connect(server.port, '127.0.0.1');
-      await once(socket, 'connect');
+    await overOneConnection(await syncBodyServer(), async (socket) => {
       const body = '{"notes":"' + 'y'.repeat(2000) + '"}';
       const request = post(body);
       const split = request.indexOf('\r\n\r\n') + 4 + 10;
@@ -191,9 +183,6 @@ describe('LazyRequestBody.read over a real socket', () => {
       await sleep(30);
       socket.write(request.slice(split));
       assert.deepEqual(await responses(socket, 1), [`L${body.length}:${body}`]);
-      socket.destroy();
-    } finally {
-      await server.close();
-    }
+    });
   });
 });
